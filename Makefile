@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CLIENTS ?= 20000
+export PAD_HOME ?= $(CURDIR)/data
+
+.PHONY: install demo test bench lint browsers clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's chromium for the browser tests (a Playwright browser download fails offline).
+browsers:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+demo: install
+	$(BIN)/pad sample --clients $(CLIENTS) --out $(PAD_HOME)/raw
+	$(BIN)/pad refresh --raw $(PAD_HOME)/raw
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/pad bench
+
+lint: install
+	$(BIN)/ruff check warehouse flows models_ml dashboard tests
+
+clean:
+	rm -rf $(VENV) data

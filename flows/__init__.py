@@ -1,0 +1,1 @@
+"""Orchestration: the `pad` command line, Prefect flows and the benchmarks."""

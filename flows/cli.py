@@ -1,0 +1,117 @@
+"""The `pad` command line (CONTRACTS §2): parses arguments, maps errors onto exit codes.
+
+Exit codes: 0 success · 1 failure during the run · 2 bad input or bad usage (one line on stderr).
+Heavy modules are imported inside each command so `pad --help` and `pad sample` start fast.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from warehouse.config import pad_paths
+from warehouse.errors import BadInput, RunFailure
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code 2 matches ours; keep one line
+        self.exit(EXIT_BAD_INPUT, f"pad: error: {message}\n")
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from warehouse.raw.generate import generate_portfolio
+
+    out = Path(args.out) if args.out else pad_paths().raw
+    generate_portfolio(
+        clients=args.clients, out_dir=out, seed=args.seed, write_zip=args.zip, progress=True
+    )
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from warehouse.raw.validate import validate_raw
+
+    report = validate_raw(Path(args.raw), work_dir=pad_paths().build)
+    print(report.render())
+    return EXIT_OK
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from warehouse.raw.load import load_raw
+
+    paths = pad_paths()
+    result = load_raw(Path(args.raw), out=Path(args.out) if args.out else None, paths=paths)
+    print(result.render())
+    return EXIT_OK
+
+
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    from flows.refresh import run_refresh
+
+    paths = pad_paths()
+    raw = Path(args.raw) if args.raw else paths.raw
+    return run_refresh(raw=raw, retrain=args.retrain, paths=paths)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from flows.bench import run_bench
+
+    steps = [s.strip() for s in args.steps.split(",")] if args.steps else None
+    return run_bench(clients=args.clients, steps=steps, home=args.home, seed=args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pad", description="Prêt à dépenser credit-scoring warehouse")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("sample", help="write a synthetic portfolio in the real Kaggle format")
+    p.add_argument("--clients", type=int, default=20000)
+    p.add_argument("--out", help="output folder (default $PAD_HOME/raw)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--zip", action="store_true", help="also write home-credit-default-risk.zip")
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("validate", help="check a raw folder or zip and print a report")
+    p.add_argument("--raw", required=True, help="folder or zip with the Kaggle CSVs")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("load", help="validate, then load typed tables into schema raw")
+    p.add_argument("--raw", required=True, help="folder or zip with the Kaggle CSVs")
+    p.add_argument("--out", help="DuckDB file to write (default: a new file under build/)")
+    p.set_defaults(func=_cmd_load)
+
+    p = sub.add_parser("refresh", help="one run of the refresh flow")
+    p.add_argument("--raw", help="folder or zip (default $PAD_HOME/raw)")
+    p.add_argument("--retrain", action="store_true")
+    p.set_defaults(func=_cmd_refresh)
+
+    p = sub.add_parser("bench", help="run the benchmarks and print one table")
+    p.add_argument("--clients", type=int, default=20000)
+    p.add_argument("--steps", help="comma-separated steps (default: all available)")
+    p.add_argument("--home", help="PAD_HOME for the run (default: a temporary folder)")
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return command(args)
+    except BadInput as exc:
+        print(f"pad {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RunFailure as exc:
+        print(f"pad {args.command}: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(f"pad {args.command}: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The one place that reads the environment for runtime paths (CONTRACTS §1).
+
+Every other module takes paths as arguments; commands build a `PadPaths` once and pass it down.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent
+REPO_ROOT = DBT_PROJECT_DIR.parent
+
+
+@dataclass(frozen=True)
+class PadPaths:
+    """The PAD_HOME layout."""
+
+    home: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.home / "raw"
+
+    @property
+    def build(self) -> Path:
+        return self.home / "build"
+
+    @property
+    def models(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def runs(self) -> Path:
+        return self.home / "runs"
+
+    @property
+    def prefect(self) -> Path:
+        return self.home / "prefect"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+
+def pad_paths(home: str | os.PathLike[str] | None = None) -> PadPaths:
+    """Paths under PAD_HOME (env var, default ./data relative to the working directory)."""
+    chosen = home if home is not None else os.environ.get("PAD_HOME", "data")
+    return PadPaths(Path(chosen).resolve())
+
+
+def duckdb_threads() -> int:
+    """Threads DuckDB may use (PAD_THREADS, default: all cores)."""
+    return int(os.environ.get("PAD_THREADS", os.cpu_count() or 2))
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB memory limit (PAD_MEMORY_LIMIT, default 6GB so the 8 GB RSS target holds)."""
+    return os.environ.get("PAD_MEMORY_LIMIT", "6GB")

@@ -1,0 +1,200 @@
+{#- The feature engine: feature specs (macros/features/*.sql) expand into feature records, and
+    the same records render the SQL of the intermediate models, the column list of
+    marts.client_features and the rows of marts.feature_catalog, so a feature's name, formula
+    and description cannot drift apart.
+
+    A feature record: {name, sql, stage, description, family, source_table, source_column,
+    aggregation, split_or_window, origin}
+      stage  'row'  — a row-level expression over one staged row (application features)
+             'agg'  — an aggregate over the rows of a client, with FILTER for splits/windows
+             'post' — an expression over the 'agg' features of the same model
+             'mart' — an expression over features of several models (computed in the mart)
+      origin 'kernel' — a feature family of the public kernel "LightGBM with Simple Features"
+             'extra'  — our additions (windows, trends, rates, combinations), documented
+    NaN semantics as pandas (CONTRACTS §5): aggregates skip nulls; a sum over rows whose values
+    are all missing is 0 (pandas min_count=0), a client without rows in the split gets null;
+    variances are sample variances; ratios use nullif(denominator, 0). -#}
+
+{% macro feature(name, sql, stage, description, family, source_table, source_column, aggregation, split_or_window='', origin='kernel') -%}
+    {%- if not modules.re.fullmatch('[a-z][a-z0-9_]*', name) -%}
+        {{ exceptions.raise_compiler_error('feature name is not snake_case: ' ~ name) }}
+    {%- endif -%}
+    {{ return({
+        'name': name, 'sql': sql, 'stage': stage, 'description': description, 'family': family,
+        'source_table': source_table, 'source_column': source_column, 'aggregation': aggregation,
+        'split_or_window': split_or_window, 'origin': origin,
+    }) }}
+{%- endmacro %}
+
+{#- SQL of one aggregate, optionally restricted to a split/window with FILTER, so all splits of
+    a table are computed in ONE pass. -#}
+{% macro agg_sql(agg, expr, where='') -%}
+    {%- set filt = (' filter (where ' ~ where ~ ')') if where else '' -%}
+    {%- if agg in ('min', 'max') -%}
+        {{ agg }}({{ expr }}){{ filt }}
+    {%- elif agg == 'mean' -%}
+        avg({{ expr }}){{ filt }}
+    {%- elif agg == 'sum' -%}
+        {#- pandas: the sum of a group whose values are all missing is 0, not missing -#}
+        cast(sum(coalesce({{ expr }}, 0)){{ filt }} as double)
+    {%- elif agg == 'var' -%}
+        var_samp({{ expr }}){{ filt }}
+    {%- elif agg == 'std' -%}
+        stddev_samp({{ expr }}){{ filt }}
+    {%- elif agg in ('size', 'count') -%}
+        count(*){{ filt }}
+    {%- elif agg == 'nunique' -%}
+        count(distinct {{ expr }}){{ filt }}
+    {%- elif agg == 'share' -%}
+        {#- one-hot mean as pandas get_dummies: a null value counts as "not this level" -#}
+        avg(case when {{ expr }} then 1.0 else 0.0 end){{ filt }}
+    {%- elif agg == 'rate' -%}
+        {#- share among rows where the condition is known (unknown rows skipped) -#}
+        avg(cast({{ expr }} as double)){{ filt }}
+    {%- elif agg == 'last' -%}
+        {#- the filter selects one row (the latest); max() just picks it -#}
+        max({{ expr }}){{ filt }}
+    {%- elif agg == 'slope' -%}
+        {#- expr is "y, x": least-squares slope of y on x -#}
+        regr_slope({{ expr }}){{ filt }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error('unknown aggregation ' ~ agg) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro agg_phrase(agg) -%}
+    {%- set phrases = {
+        'min': 'Minimum', 'max': 'Maximum', 'mean': 'Mean', 'sum': 'Sum (0 when all values are missing)',
+        'var': 'Sample variance', 'std': 'Sample standard deviation', 'nunique': 'Number of distinct values',
+        'last': 'Value on the latest', 'slope': 'Least-squares slope per month',
+    } -%}
+    {{ return(phrases[agg]) }}
+{%- endmacro %}
+
+{#- "over the client's <unit>[, <split label>]" -#}
+{% macro scope_phrase(ctx, split) -%}
+    {%- set label = ctx['splits'][split]['label'] -%}
+    {{ return("over the client's " ~ ctx['unit'] ~ ((', ' ~ label) if label else '')) }}
+{%- endmacro %}
+
+{#- Expand numeric measures for one split. ctx: {prefix, family, source_table, unit, splits:
+    {name: {where, label}}}; measure: {col, aggs, sql?, source?, desc?, origin?}.
+    Name: <prefix>_<col>_<agg>[_<split>]. -#}
+{% macro expand_measures(ctx, measures, split='all', origin='kernel') -%}
+    {%- set out = [] -%}
+    {%- set where = ctx['splits'][split]['where'] -%}
+    {%- for m in measures -%}
+        {%- set source = m.get('source', m['col'] | upper) -%}
+        {%- set desc = m.get('desc') or hc_column(ctx['source_table'], source)['description'] -%}
+        {%- for agg in m['aggs'] -%}
+            {%- if agg in ('size', 'count') -%}
+                {%- set text = 'Number of rows ' ~ scope_phrase(ctx, split) ~ '.' -%}
+            {%- elif agg == 'last' -%}
+                {%- set text = agg_phrase(agg) ~ ' ' ~ ctx['unit_one'] ~ ' of ' ~ desc ~ ' [' ~ source ~ '].' -%}
+            {%- else -%}
+                {%- set text = agg_phrase(agg) ~ ' of ' ~ desc ~ ' [' ~ source ~ '] ' ~ scope_phrase(ctx, split) ~ '.' -%}
+            {%- endif -%}
+            {%- set name = ctx['prefix'] ~ '_' ~ m['col'] ~ '_' ~ agg ~ ('' if split == 'all' else '_' ~ split) -%}
+            {%- do out.append(feature(
+                name, agg_sql(agg, m.get('sql', m['col']), where), 'agg', text, ctx['family'],
+                ctx['source_table'], source, agg, '' if split == 'all' else split,
+                m.get('origin', origin))) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- Boolean conditions as shares: {col, cond, desc, source, agg ('share'|'rate')}.
+    Name: <prefix>_<col>_<agg>[_<split>]. -#}
+{% macro expand_conditions(ctx, conditions, split='all', origin='extra') -%}
+    {%- set out = [] -%}
+    {%- set where = ctx['splits'][split]['where'] -%}
+    {%- for c in conditions -%}
+        {%- set agg = c.get('agg', 'share') -%}
+        {%- set among = 'Share of the rows ' if agg == 'share' else 'Share (among rows where it is known) of the rows ' -%}
+        {%- set text = among ~ scope_phrase(ctx, split) ~ ' where ' ~ c['desc'] ~ '.' -%}
+        {%- set name = ctx['prefix'] ~ '_' ~ c['col'] ~ '_' ~ agg ~ ('' if split == 'all' else '_' ~ split) -%}
+        {%- do out.append(feature(
+            name, agg_sql(agg, c['cond'], where), 'agg', text, ctx['family'], ctx['source_table'],
+            c['source'], agg, '' if split == 'all' else split, c.get('origin', origin))) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- One-hot shares over the FIXED vocabulary of each column, plus a `missing` share for
+    columns that can be null after staging (pandas get_dummies(dummy_na=True)).
+    Name: <prefix>_<column>_<level>_share[_<split>]. -#}
+{% macro expand_level_shares(ctx, columns, split='all', origin='kernel', vocabulary_table=none) -%}
+    {%- set out = [] -%}
+    {%- set where = ctx['splits'][split]['where'] -%}
+    {%- set vocab_table = vocabulary_table or ctx['source_table'] -%}
+    {%- set suffix = '' if split == 'all' else '_' ~ split -%}
+    {%- for column in columns -%}
+        {%- set col = column | lower -%}
+        {%- set desc = hc_column(vocab_table, column)['description'] -%}
+        {%- for level in hc_vocabulary(vocab_table, column) -%}
+            {%- set text = 'Share of the rows ' ~ scope_phrase(ctx, split) ~ ' with ' ~ column ~ " = '" ~ level ~ "' (" ~ desc ~ ').' -%}
+            {%- do out.append(feature(
+                ctx['prefix'] ~ '_' ~ col ~ '_' ~ slugify(level) ~ '_share' ~ suffix,
+                agg_sql('share', col ~ ' = ' ~ sql_string(level), where), 'agg', text, ctx['family'],
+                ctx['source_table'], column, 'share', '' if split == 'all' else split, origin)) -%}
+        {%- endfor -%}
+        {%- if hc_can_be_missing(vocab_table, column) -%}
+            {%- set text = 'Share of the rows ' ~ scope_phrase(ctx, split) ~ ' with ' ~ column ~ ' missing (empty, XNA or XAP) (' ~ desc ~ ').' -%}
+            {%- do out.append(feature(
+                ctx['prefix'] ~ '_' ~ col ~ '_missing_share' ~ suffix,
+                agg_sql('share', col ~ ' is null', where), 'agg', text, ctx['family'],
+                ctx['source_table'], column, 'share', '' if split == 'all' else split, origin)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- Row counts per split: <prefix>_count[_<split>]. -#}
+{% macro expand_counts(ctx, splits, origin='extra') -%}
+    {%- set out = [] -%}
+    {%- for split in splits -%}
+        {%- do out.append(feature(
+            ctx['prefix'] ~ '_count' ~ ('' if split == 'all' else '_' ~ split),
+            agg_sql('count', '', ctx['splits'][split]['where']), 'agg',
+            'Number of ' ~ ctx['unit'] ~ ' of the client' ~ ((', ' ~ ctx['splits'][split]['label']) if ctx['splits'][split]['label'] else '') ~ '.',
+            ctx['family'], ctx['source_table'], '', 'count', '' if split == 'all' else split, origin)) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- A hand-written feature (ratios, trends, combinations): spec {name, sql, desc, source, agg?,
+    split?}; the description must state the formula and why the feature exists. -#}
+{% macro expand_custom(ctx, specs, stage, origin='extra') -%}
+    {%- set out = [] -%}
+    {%- for s in specs -%}
+        {%- do out.append(feature(
+            s['name'], s['sql'], stage, s['desc'], ctx['family'], s.get('table', ctx['source_table']),
+            s['source'], s.get('agg', 'ratio'), s.get('split', ''), s.get('origin', origin))) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- `<sql> as <name>` lines of the features of one stage, comma-separated. -#}
+{% macro feature_select_list(features, stage) -%}
+    {%- for f in features if f['stage'] == stage %}
+        {{ f['sql'] }} as {{ f['name'] }}{{ ',' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro feature_names(features, stage=none) -%}
+    {%- set names = [] -%}
+    {%- for f in features if stage is none or f['stage'] == stage -%}
+        {%- do names.append(f['name']) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+{#- Every feature of marts.client_features, in column order. -#}
+{% macro all_features() -%}
+    {{ return(
+        application_features() + bureau_features() + previous_application_features()
+        + pos_cash_features() + installment_features() + credit_card_features()
+        + cross_table_features()
+    ) }}
+{%- endmacro %}
