@@ -60,7 +60,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from flows.bench import run_bench
 
     steps = [s.strip() for s in args.steps.split(",")] if args.steps else None
-    return run_bench(clients=args.clients, steps=steps, home=args.home, seed=args.seed)
+    return run_bench(clients=args.clients, steps=steps, home=args.home, seed=args.seed,
+                     repeat=args.repeat)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", help="comma-separated steps (default: all available)")
     p.add_argument("--home", help="PAD_HOME for the run (default: a temporary folder)")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--repeat", type=int, default=3, help="runs per step; the table shows medians")
     p.set_defaults(func=_cmd_bench)
     return parser
 
