@@ -1,0 +1,176 @@
+"""`pad refresh`: the refresh flow (Prefect) — validate, load, dbt build, publish.
+
+Tasks are thin wrappers around plain functions (warehouse.raw, warehouse.dbt_runner,
+flows.publish). Everything is written to a private build file under PAD_HOME/build/ and
+published by an atomic rename at the very end, so readers never see a partial state and a failed
+or killed run leaves the published warehouse untouched. Only I/O steps retry; a failing data test
+is never retried. Inputs that did not change since the last published run are not rebuilt.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.config import configure_prefect
+from flows.publish import (
+    clean_stale_builds,
+    fingerprint_inputs,
+    new_build_path,
+    publish,
+    refresh_lock,
+    remove_build,
+)
+from flows.runs import RunRecord, StepTimer, finish_record, last_published, new_run_id, write_record
+from warehouse.config import PadPaths
+from warehouse.errors import BadInput
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def say(message: str) -> None:
+    """Progress lines on stderr (stdout carries the summary table)."""
+    print(f"refresh: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class RefreshPlan:
+    raw: Path
+    build: Path
+    retrain: bool
+    paths: PadPaths
+
+
+def _only_io_errors(task, task_run, state) -> bool:
+    try:
+        state.result()
+    except OSError:
+        return True
+    except BaseException:  # noqa: BLE001 - anything else (bad data, failed tests) is final
+        return False
+    return False
+
+
+def _tasks():
+    """Prefect task wrappers, created lazily so importing this module stays cheap."""
+    from prefect import task
+
+    @task(name="validate + load")
+    def validate_load(plan: RefreshPlan) -> dict[str, int]:
+        from warehouse.raw.load import load_into
+
+        result = load_into(plan.build, plan.raw, work_dir=plan.paths.build)
+        return result.rows
+
+    @task(name="dbt build marts")
+    def dbt_marts(plan: RefreshPlan) -> int:
+        from warehouse.dbt_runner import build_marts
+
+        run = build_marts(plan.build)
+        return len(run.nodes)
+
+    @task(name="publish", retries=2, retry_delay_seconds=1, retry_condition_fn=_only_io_errors)
+    def publish_build(plan: RefreshPlan) -> float:
+        return publish(plan.build, plan.paths)
+
+    return validate_load, dbt_marts, publish_build
+
+
+def _summary(record: RunRecord) -> str:
+    lines = ["| step | seconds |", "|---|---:|"]
+    lines += [f"| {step} | {sec:.1f} |" for step, sec in record.seconds.items()]
+    lines.append(f"| **total** | {sum(record.seconds.values()):.1f} |")
+    facts = [f"status **{record.status}**", f"run `{record.run_id}`"]
+    if record.rows_loaded is not None:
+        facts.append(f"{record.rows_loaded:,} rows loaded")
+    if record.clients is not None:
+        facts.append(f"{record.clients:,} clients")
+    if record.model_version:
+        facts.append(f"model `{record.model_version}`")
+    return " · ".join(facts) + "\n\n" + "\n".join(lines) + (
+        f"\n\n{record.message}" if record.message else "")
+
+
+def _count_clients(db_path: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return int(con.execute("select count(*) from marts.client_features").fetchone()[0])
+    finally:
+        con.close()
+
+
+def _refresh_flow(plan: RefreshPlan, record: RunRecord) -> RunRecord:
+    from prefect import flow
+    from prefect.artifacts import create_markdown_artifact
+
+    validate_load, dbt_marts, publish_build = _tasks()
+
+    @flow(name="pad-refresh", log_prints=False, validate_parameters=False)
+    def refresh() -> RunRecord:
+        timed = StepTimer(record)
+        with timed("validate_load"):
+            rows = validate_load(plan)
+        record.rows_loaded = sum(rows.values())
+        say(f"validated and loaded {record.rows_loaded:,} rows "
+            f"in {record.seconds['validate_load']:.1f}s")
+        with timed("dbt_marts"):
+            nodes = dbt_marts(plan)
+        record.clients = _count_clients(plan.build)
+        say(f"dbt built and tested {nodes} nodes ({record.clients:,} clients) "
+            f"in {record.seconds['dbt_marts']:.1f}s")
+        with timed("publish"):
+            publish_build(plan)
+        record.published = True
+        say(f"published {plan.paths.warehouse} in {record.seconds['publish']:.1f}s")
+        record.status = "success"
+        create_markdown_artifact(key="refresh-summary", markdown=_summary(record),
+                                 description=f"pad refresh {record.run_id}")
+        return record
+
+    return refresh()
+
+
+def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
+    """One refresh run; returns the exit code (CONTRACTS §2) and prints a summary table."""
+    raw = Path(raw).resolve()
+    if not raw.exists():
+        raise BadInput(f"{raw}: no such file or folder")
+    with refresh_lock(paths):
+        for stale in clean_stale_builds(paths):
+            say(f"removed {stale.name} left by an interrupted run")
+        run_id = new_run_id()
+        record = RunRecord(run_id=run_id, raw=str(raw), retrained=retrain)
+        record.fingerprint = fingerprint_inputs(raw)
+        previous = last_published(paths)
+        if previous and previous.get("fingerprint") == record.fingerprint and not retrain:
+            record.model_version = previous.get("model_version")
+            record.clients = previous.get("clients")
+            finish_record(paths, record, "success",
+                          f"inputs unchanged since run {previous['run_id']}: "
+                          "the published warehouse is current, nothing recomputed")
+            say(record.message)
+            print(_summary(record))
+            return EXIT_OK
+        write_record(paths, record)
+        plan = RefreshPlan(raw=raw, build=new_build_path(paths, run_id), retrain=retrain,
+                           paths=paths)
+        configure_prefect(paths)
+        started = time.perf_counter()
+        try:
+            _refresh_flow(plan, record)
+        except BaseException as exc:
+            remove_build(plan.build)
+            status_message = " ".join(str(exc).split()) or type(exc).__name__
+            finish_record(paths, record, "failed", status_message)
+            say(f"failed after {time.perf_counter() - started:.1f}s; "
+                f"{paths.warehouse.name} left untouched")
+            raise
+        finish_record(paths, record, "success", record.message)
+        print(_summary(record))
+        return EXIT_OK
+
+
+
