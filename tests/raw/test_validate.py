@@ -92,6 +92,17 @@ def test_zip_input_works(zip_path: Path, work_dir: Path, files: CsvFiles) -> Non
     assert list(work_dir.iterdir()) == []  # extraction folder removed
 
 
+def test_folder_with_only_the_kaggle_zip_reads_the_zip(zip_path: Path, tmp_path: Path,
+                                                      work_dir: Path) -> None:
+    folder = tmp_path / "download"
+    folder.mkdir()
+    zip_path.rename(folder / zip_path.name)
+    (folder / TRUTH_FILE).write_text("sk_id_curr,true_probability,outcome\n")
+    report = validate_raw(folder, work_dir)
+    assert report.source == str(folder / zip_path.name)
+    assert report.rows["bureau"] > 0
+
+
 def test_zip_with_folder_and_extra_members_works(raw_dir: Path, tmp_path: Path,
                                                  work_dir: Path) -> None:
     archive = tmp_path / "nested.zip"
@@ -162,6 +173,16 @@ def test_missing_column(raw_dir: Path, work_dir: Path, files: CsvFiles) -> None:
     files.write("bureau.csv", [h for i, h in enumerate(header) if i != drop],
                 [[v for i, v in enumerate(r) if i != drop] for r in rows])
     assert bad_input(raw_dir, work_dir) == "bureau.csv: line 1: missing column AMT_CREDIT_SUM"
+
+
+def test_wrong_delimiter(raw_dir: Path, work_dir: Path, files: CsvFiles) -> None:
+    header, rows = files.read("bureau.csv")
+    lines = [";".join(r) for r in [header, *rows]]
+    files.path("bureau.csv").write_text("\r\n".join(lines) + "\r\n")
+    assert bad_input(raw_dir, work_dir) == (
+        "bureau.csv: line 1: missing columns SK_ID_CURR, SK_ID_BUREAU, CREDIT_ACTIVE, "
+        "CREDIT_CURRENCY, DAYS_CREDIT and 12 more (the delimiter must be a comma)"
+    )
 
 
 def test_duplicated_header_column(raw_dir: Path, work_dir: Path, files: CsvFiles) -> None:
@@ -236,9 +257,13 @@ def test_too_many_fields(raw_dir: Path, work_dir: Path, files: CsvFiles) -> None
     assert bad_input(raw_dir, work_dir) == "POS_CASH_balance.csv: line 12: expected 8 fields, found 9"
 
 
-def test_invalid_utf8(raw_dir: Path, work_dir: Path, files: CsvFiles) -> None:
+@pytest.mark.parametrize("column", ["NAME_CONTRACT_TYPE", "AMT_CREDIT"])
+def test_invalid_utf8(raw_dir: Path, work_dir: Path, files: CsvFiles, column: str) -> None:
+    # DuckDB flags bad bytes in a text column as an encoding error but in a numeric column as a
+    # failed cast; both must read as an encoding problem.
+    files.set_value("previous_application.csv", 23, column, "PLACEHOLDER")
     lines = files.lines("previous_application.csv")
-    lines[22] = lines[22].replace(b",", b",\xff\xfe", 1)
+    lines[22] = lines[22].replace(b"PLACEHOLDER", b"Cash \xff\xfe loans")
     files.write_lines("previous_application.csv", lines)
     assert bad_input(raw_dir, work_dir) == (
         "previous_application.csv: line 23: invalid UTF-8 byte sequence"
@@ -268,6 +293,15 @@ def test_line_numbers_are_physical_after_a_multiline_field(raw_dir: Path, work_d
     files.set_value("bureau.csv", 9, "AMT_CREDIT_SUM", "abc")  # record 8 = physical line 10
     assert bad_input(raw_dir, work_dir) == (
         "bureau.csv: line 10, column AMT_CREDIT_SUM: 'abc' is not a number"
+    )
+
+
+def test_line_numbers_count_blank_lines(raw_dir: Path, work_dir: Path, files: CsvFiles) -> None:
+    files.set_value("bureau.csv", 9, "AMT_CREDIT_SUM", "abc")
+    lines = files.lines("bureau.csv")
+    files.write_lines("bureau.csv", [*lines[:3], b"\r\n", b"\r\n", *lines[3:]])
+    assert bad_input(raw_dir, work_dir) == (
+        "bureau.csv: line 11, column AMT_CREDIT_SUM: 'abc' is not a number"
     )
 
 

@@ -18,6 +18,7 @@ from warehouse.config import PadPaths
 from warehouse.errors import BadInput, RunFailure
 from warehouse.raw.sources import RawFiles, open_raw
 from warehouse.raw.validate import (
+    DATABASE_ALIAS,
     RAW_SCHEMA,
     ValidationReport,
     open_database,
@@ -101,7 +102,8 @@ def write_database(path: Path, files: RawFiles) -> ValidationReport:
     try:
         report = read_checked(con, files)
         # Fold the WAL into the file so the rename publishes one self-contained file.
-        con.execute("CHECKPOINT")
+        con.execute(f"CHECKPOINT {DATABASE_ALIAS}")
+        con.execute(f"USE memory; DETACH {DATABASE_ALIAS}")
     finally:
         con.close()
     return report

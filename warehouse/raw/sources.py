@@ -3,6 +3,7 @@
 This module owns turning the user's `--raw DIR|ZIP` into one CSV path per warehouse table on local
 disk (a zip is extracted into a private folder under the work dir, removed afterwards), and the
 input errors that belong to that step: missing path, missing Kaggle files, corrupt zip.
+A folder holding only the Kaggle zip is read through the zip.
 Files that are not one of the eight Kaggle tables (sample_submission.csv, the data dictionary,
 truth.csv, ...) are listed as ignored and never read.
 """
@@ -20,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from warehouse.config import duckdb_threads
 from warehouse.errors import BadInput, RunFailure
-from warehouse.raw.schema import tables
+from warehouse.raw.schema import ZIP_NAME, kaggle_files, tables
 
 COPY_BUFFER_BYTES = 8 * 1024 * 1024
 
@@ -34,22 +35,29 @@ class RawFiles:
     names: dict[str, str]  # warehouse table name -> file name as the input spells it
     ignored: tuple[str, ...]  # other files in the input, never read
 
-    @property
-    def is_zip(self) -> bool:
-        return self.origin.is_file()
-
 
 @contextmanager
 def open_raw(raw: Path, work_dir: Path) -> Iterator[RawFiles]:
     """Resolve a folder or zip into local CSV paths; a zip is extracted for the duration only."""
     raw = Path(raw)
-    if raw.is_dir():
+    if raw.is_dir() and not holds_only_the_zip(raw):
         yield resolve_dir(raw)
         return
+    if raw.is_dir():
+        # A folder where the Kaggle download was saved but not unzipped.
+        raw = raw / ZIP_NAME
     if not raw.exists():
         raise BadInput(f"{raw}: no such file or folder")
     with extract_zip(raw, work_dir) as files:
         yield files
+
+
+def holds_only_the_zip(folder: Path) -> bool:
+    """True when the folder has the Kaggle zip but not all eight CSVs beside it."""
+    if not (folder / ZIP_NAME).is_file():
+        return False
+    present = {p.name.lower() for p in folder.iterdir() if p.is_file()}
+    return not all(name.lower() in present for name in kaggle_files())
 
 
 def resolve_dir(folder: Path) -> RawFiles:
@@ -129,10 +137,14 @@ def list_zip_members(archive: Path) -> dict[str, str]:
 def extract_members(archive: Path, targets: dict[str, Path]) -> None:
     """Extract members in parallel (zlib releases the GIL), raising BadInput on corrupt data."""
     workers = max(1, min(duckdb_threads(), len(targets)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         futures = [pool.submit(extract_member, archive, m, t) for m, t in targets.items()]
         for future in futures:
             future.result()
+    finally:
+        # On the first corrupt member (or Ctrl-C) members not yet started are not extracted.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def extract_member(archive: Path, member: str, target: Path) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from warehouse.raw.schema import Column, Table, tables
 from warehouse.raw.sources import RawFiles, open_raw
 
 RAW_SCHEMA = "raw"
+DATABASE_ALIAS = "pad_raw_load"
 DAYS_SENTINEL = 365243  # "no date" in DAYS_* columns of the real files (FACTS quirks 1-2)
 RARE_SHARE = 0.0005  # a known level under 0.05 % of a column's values is reported as rare
 REJECTS_KEPT = 10_000  # bounds memory when a whole file is bad; the first error is what we report
@@ -40,6 +42,7 @@ HEADER_MAX_BYTES = 1 << 20
 INT64_LIMIT = 9.2e18  # below 2**63, so the DOUBLE -> BIGINT cast cannot overflow
 BAD_VALUE_MARK = "PAD_BAD_VALUE"
 REPORT_MAX_LEVELS = 30
+MISSING_SHOWN = 5
 SCAN_CHUNK_BYTES = 16 * 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -167,44 +170,51 @@ def render_sentinels(sentinels: list[Sentinel]) -> list[str]:
 
 def validate_raw(raw: Path, work_dir: Path) -> ValidationReport:
     """Check a raw folder or zip completely (typed read included) without keeping any output."""
+    started = time.perf_counter()
     work_dir.mkdir(parents=True, exist_ok=True)
     scratch = work_dir / f".validate-{uuid.uuid4().hex[:12]}.duckdb"
     try:
         with open_raw(raw, work_dir) as files:
             con = open_database(scratch)
             try:
-                return read_checked(con, files)
+                report = read_checked(con, files)
             finally:
                 con.close()
     finally:
         remove_database(scratch)
+    report.seconds = time.perf_counter() - started  # zip extraction included
+    return report
 
 
 def open_database(path: Path, storage_version: str | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection on `path` with the configured threads and memory limit."""
+    """A DuckDB connection writing to the file `path`, with the configured threads and memory.
+
+    The file is attached under a fixed alias rather than opened directly: DuckDB names the
+    catalog after the file, so a file called raw.duckdb would make `raw.<table>` ambiguous.
+    """
     config: dict[str, str | int | bool] = {
         "threads": duckdb_threads(),
         "memory_limit": duckdb_memory_limit(),
         # Rows must stay in file order: line numbers of key errors are derived from row ids.
         "preserve_insertion_order": True,
+        # Spill next to the file (an in-memory main database would spill into the cwd).
+        "temp_directory": str(path.with_name(path.name + ".tmp")),
     }
-    if storage_version:
-        config["storage_compatibility_version"] = storage_version
+    options = f" (STORAGE_VERSION {quote_literal(storage_version)})" if storage_version else ""
     try:
-        return duckdb.connect(str(path), config=config)
+        con = duckdb.connect(config=config)
+        con.execute(f"ATTACH {quote_literal(str(path))} AS {DATABASE_ALIAS}{options}")
+        con.execute(f"USE {DATABASE_ALIAS}")
     except duckdb.Error as exc:
         raise RunFailure(f"cannot open {path}: {exc}") from None
+    return con
 
 
 def remove_database(path: Path) -> None:
     """Remove a DuckDB file with its write-ahead log and spill folder, if any."""
     for extra in (path, path.with_name(path.name + ".wal")):
         extra.unlink(missing_ok=True)
-    spill = path.with_name(path.name + ".tmp")
-    if spill.is_dir():
-        for child in spill.iterdir():
-            child.unlink(missing_ok=True)
-        spill.rmdir()
+    shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
 
 
 def read_checked(con: duckdb.DuckDBPyConnection, files: RawFiles) -> ValidationReport:
@@ -215,7 +225,7 @@ def read_checked(con: duckdb.DuckDBPyConnection, files: RawFiles) -> ValidationR
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for layout in layouts:
         rows = read_table(con, layout)
-        check_identifiers(con, layout, rows)
+        check_identifiers(con, layout)
         report.tables.append(
             TableStats(layout.table.name, layout.file, rows, len(layout.table.columns),
                        layout.path.stat().st_size)
@@ -223,7 +233,7 @@ def read_checked(con: duckdb.DuckDBPyConnection, files: RawFiles) -> ValidationR
         report.warnings += layout.warnings()
     check_application_keys(con, {lay.table.name: lay for lay in layouts})
     report.orphans = count_orphans(con)
-    report.rare_levels = find_rare_levels(con, report.rows)
+    report.rare_levels = find_rare_levels(con)
     report.sentinels = count_sentinels(con)
     report.seconds = time.perf_counter() - started
     return report
@@ -285,13 +295,31 @@ def match_header(fields: tuple[str, ...], table: Table, path: Path, file: str) -
     for name in upper:
         if name and upper.count(name) > 1:
             raise BadInput(f"{file}: line 1: column {name} appears more than once")
+    if not any(upper):
+        raise BadInput(f"{file}: line 1: empty header")
     missing = [c for c in table.column_names if c not in upper]
     if missing:
-        label = "column" if len(missing) == 1 else "columns"
-        raise BadInput(f"{file}: line 1: missing {label} {', '.join(missing)}")
+        raise BadInput(f"{file}: line 1: {describe_missing(missing, fields)}")
     known = set(table.column_names)
     extras = tuple(f or "(empty name)" for f in fields if f.upper() not in known)
     return FileLayout(table=table, file=file, path=path, fields=fields, extras=extras)
+
+
+def describe_missing(missing: list[str], fields: tuple[str, ...]) -> str:
+    """'missing column X' / 'missing columns X, Y and 3 more', with a hint for a wrong delimiter."""
+    label = "column" if len(missing) == 1 else "columns"
+    shown = ", ".join(missing[:MISSING_SHOWN])
+    if len(missing) > MISSING_SHOWN:
+        shown += f" and {len(missing) - MISSING_SHOWN} more"
+    hint = ""
+    if len(fields) == 1 and any(sep in fields[0] for sep in ";\t|"):
+        hint = " (the delimiter must be a comma)"
+    return f"missing {label} {shown}{hint}"
+
+
+def shorten(value: str, limit: int = 60) -> str:
+    """Keep a quoted value readable in a one-line message."""
+    return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,8 +393,14 @@ def raise_first_reject(con: duckdb.DuckDBPyConnection, rejects: str, layout: Fil
     line_pos, column_idx, column_name, error_type, csv_line, message = found
     # A short row yields one reject per missing field: count rows, not rejects.
     total = con.execute(f"SELECT count(DISTINCT line_byte_position) FROM {rejects}").fetchone()[0]
-    line = physical_line_at(layout.path, line_pos)
-    text = describe_reject(error_type, column_idx, column_name, csv_line, message, layout)
+    line, raw_line = locate_reject(layout.path, line_pos)
+    try:
+        # DuckDB only checks UTF-8 in text columns and shows bad bytes as '?' in `csv_line`;
+        # the line's own bytes tell an encoding problem from a bad number, and give the value.
+        csv_line = raw_line.decode("utf-8") if raw_line else csv_line
+    except UnicodeDecodeError:
+        error_type = "INVALID ENCODING"
+    text = describe_reject(error_type, column_idx, column_name, csv_line, message)
     more = ""
     if total > 1:
         plus = "+" if total >= REJECTS_KEPT else ""
@@ -374,33 +408,45 @@ def raise_first_reject(con: duckdb.DuckDBPyConnection, rejects: str, layout: Fil
     raise BadInput(f"{layout.file}: line {line}{text}{more}")
 
 
-def physical_line_at(path: Path, line_byte_position: int) -> int:
-    """Physical line number (header = 1) of a reject, from its byte position.
+def locate_reject(path: Path, line_byte_position: int) -> tuple[int, bytes]:
+    """Physical line number (header = 1) and bytes of the line a reject starts on.
 
     DuckDB's own `line` counts CSV records, so it is wrong after a quoted field spanning lines;
-    `line_byte_position` is exact. It is 1-based and, for CRLF files, points at the '\\n' that
-    ends the previous line, so counting '\\n' in the first `line_byte_position` bytes is right
-    for both LF and CRLF (and a BOM holds no newline).
+    `line_byte_position` is exact but 1-based and points just past the previous record: at the
+    row itself, at the '\n' of the previous line's CRLF, or at blank lines DuckDB skipped. So:
+    count the newlines before it, then step over what is left of blank or half-read lines.
     """
-    newlines = 0
-    remaining = line_byte_position
+    offset = max(line_byte_position - 1, 0)
+    line = count_newlines(path, offset) + 1
     with path.open("rb") as handle:
-        while remaining > 0:
-            chunk = handle.read(min(SCAN_CHUNK_BYTES, remaining))
+        handle.seek(offset)
+        while chunk := handle.readline(HEADER_MAX_BYTES):
+            if chunk.strip(b"\r\n"):
+                return line, chunk.rstrip(b"\r\n")
+            line += chunk.endswith(b"\n")
+    return line, b""
+
+
+def count_newlines(path: Path, end: int) -> int:
+    """Number of '\n' in the first `end` bytes of a file, read in chunks."""
+    newlines = 0
+    with path.open("rb") as handle:
+        while end > 0:
+            chunk = handle.read(min(SCAN_CHUNK_BYTES, end))
             if not chunk:
                 break
             newlines += chunk.count(b"\n")
-            remaining -= len(chunk)
-    return newlines + 1
+            end -= len(chunk)
+    return newlines
 
 
 def describe_reject(error_type: str, column_idx: int | None, column_name: str | None,
-                    csv_line: str | None, message: str, layout: FileLayout) -> str:
+                    csv_line: str | None, message: str) -> str:
     """The part of the message after 'file: line N' for one DuckDB reject."""
     expected = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message or "")
     if error_type == "CAST":
         value = field_value(csv_line, column_idx, message)
-        return f", column {column_name}: {value!r} is not a number"
+        return f", column {column_name}: {shorten(value)!r} is not a number"
     if error_type == "MISSING COLUMNS" and expected:
         return (f": expected {expected[1]} fields, found {expected[2]}"
                 " (truncated or malformed row)")
@@ -440,7 +486,7 @@ def raise_bad_value(exc: duckdb.Error, layout: FileLayout) -> None:
             reason = number_problem(fields[index], column.dtype)
             if reason:
                 raise BadInput(f"{layout.file}: line {line}, column {column.name}: "
-                               f"{fields[index]!r} {reason}") from None
+                               f"{shorten(fields[index])!r} {reason}") from None
     raise RunFailure(f"{layout.file}: column {column.name}: {exc}") from None
 
 
@@ -463,7 +509,9 @@ def number_problem(text: str, dtype: str) -> str | None:
 
 def iter_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(physical start line, fields) of every data record, skipping blank lines as DuckDB does."""
-    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+    # errors="replace": only line counting matters here, and DuckDB does not check UTF-8 in
+    # numeric columns.
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
         reader = csv.reader(handle)
         next(reader, None)  # header
         start = reader.line_num + 1
@@ -474,8 +522,12 @@ def iter_records(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def lines_of_rows(path: Path, rowids: set[int]) -> dict[int, int]:
-    """Physical line of each 0-based data row id (row ids follow file order)."""
-    found: dict[int, int] = {}
+    """Physical line of each 0-based data row id (row ids follow file order).
+
+    Python's csv module walks the records so quoted line breaks and blank lines count as they
+    do for DuckDB; `rowid + 2` (header, 1-based) is only the fallback if the walk disagrees.
+    """
+    found = {rowid: rowid + 2 for rowid in rowids}
     last = max(rowids)
     for rowid, (line, _) in enumerate(iter_records(path)):
         if rowid in rowids:
@@ -494,7 +546,7 @@ def id_columns(table: Table) -> list[str]:
     return [c.name for c in table.columns if c.name.startswith("SK_ID_")]
 
 
-def check_identifiers(con: duckdb.DuckDBPyConnection, layout: FileLayout, rows: int) -> None:
+def check_identifiers(con: duckdb.DuckDBPyConnection, layout: FileLayout) -> None:
     """No empty identifier, and the primary key is unique within the file."""
     table = layout.table
     ids = id_columns(table)
@@ -596,7 +648,7 @@ def count_orphans(con: duckdb.DuckDBPyConnection) -> list[Orphans]:
     return found
 
 
-def find_rare_levels(con: duckdb.DuckDBPyConnection, rows: dict[str, int]) -> list[RareLevel]:
+def find_rare_levels(con: duckdb.DuckDBPyConnection) -> list[RareLevel]:
     """Levels of categorical columns that are unknown to the schema or very rare."""
     found: list[RareLevel] = []
     for table in tables().values():
