@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from flows.config import DEFAULT_REFRESH_CRON, DEFAULT_RETRAIN_CRON
 from warehouse.config import pad_paths
 from warehouse.errors import BadInput, RunFailure
 
@@ -56,6 +57,13 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     return run_refresh(raw=raw, retrain=args.retrain, paths=paths)
 
 
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    from flows.schedule import run_schedule
+
+    return run_schedule(pad_paths(), refresh_cron=args.refresh_cron,
+                        retrain_cron=args.retrain_cron)
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from flows.bench import run_bench
 
@@ -88,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", help="folder or zip (default $PAD_HOME/raw)")
     p.add_argument("--retrain", action="store_true")
     p.set_defaults(func=_cmd_refresh)
+
+    p = sub.add_parser("schedule", help="serve the scheduled refresh and retrain deployments")
+    p.add_argument("--refresh-cron", default=DEFAULT_REFRESH_CRON)
+    p.add_argument("--retrain-cron", default=DEFAULT_RETRAIN_CRON)
+    p.set_defaults(func=_cmd_schedule)
 
     p = sub.add_parser("bench", help="run the benchmarks and print one table")
     p.add_argument("--clients", type=int, default=20000)
