@@ -8,6 +8,7 @@ is never retried. Inputs that did not change since the last published run are no
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -158,6 +159,8 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
         plan = RefreshPlan(raw=raw, build=new_build_path(paths, run_id), retrain=retrain,
                            paths=paths)
         configure_prefect(paths)
+        # dbt models that read PAD_HOME (serving.refresh_runs) must see this run's absolute home
+        os.environ["PAD_HOME"] = str(paths.home)
         started = time.perf_counter()
         try:
             _refresh_flow(plan, record)
