@@ -26,7 +26,7 @@ demo: install
 	$(BIN)/pad sample --clients $(CLIENTS) --out $(PAD_HOME)/raw
 	$(BIN)/pad refresh --raw $(PAD_HOME)/raw
 
-test: install
+test: install browsers
 	$(BIN)/python -m pytest -q
 
 bench: install
