@@ -57,6 +57,20 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     return run_refresh(raw=raw, retrain=args.retrain, paths=paths)
 
 
+def _cmd_api(args: argparse.Namespace) -> int:
+    from dashboard.api import serve
+
+    serve(host=args.host, port=args.port, paths=pad_paths())
+    return EXIT_OK
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from dashboard.app import serve
+
+    serve(host=args.host, port=args.port, api_url=args.api, paths=pad_paths())
+    return EXIT_OK
+
+
 def _cmd_schedule(args: argparse.Namespace) -> int:
     from flows.schedule import run_schedule
 
@@ -96,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", help="folder or zip (default $PAD_HOME/raw)")
     p.add_argument("--retrain", action="store_true")
     p.set_defaults(func=_cmd_refresh)
+
+    p = sub.add_parser("api", help="serve the read-only lookup API (OpenAPI at /docs)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=_cmd_api)
+
+    p = sub.add_parser("dashboard", help="serve the Panel dashboard")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5006)
+    p.add_argument("--api", help="read through this lookup API URL instead of the warehouse")
+    p.set_defaults(func=_cmd_dashboard)
 
     p = sub.add_parser("schedule", help="serve the scheduled refresh and retrain deployments")
     p.add_argument("--refresh-cron", default=DEFAULT_REFRESH_CRON)

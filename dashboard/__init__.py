@@ -1,0 +1,11 @@
+"""Serving side of the warehouse: the read-only lookup layer, the HTTP API and the Panel app.
+
+- `lookup`  — SQL on the published `serving.*` tables (read-only DuckDB, follows publishes);
+- `schemas` — the typed records every layer exchanges (pydantic);
+- `api`     — the FastAPI lookup API (`pad api`);
+- `source`  — the one data interface of the dashboard: in-process lookup or HTTP API;
+- `plots`   — DataFrame → HoloViews functions; `theme` — colour-blind-safe palette;
+- `app`     — the Panel dashboard (`pad dashboard`);
+- `similarity` — the neighbour search behind `serving.similar_clients` (a dbt Python model);
+- `bench`   — latency benchmarks for `pad bench`.
+"""

@@ -1,0 +1,55 @@
+"""The one place of the `dashboard` package that reads the environment.
+
+Paths come from `warehouse.config.pad_paths()`; here: serving defaults, secrets and knobs.
+Everything deeper takes these values as arguments.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+
+API_HOST = "127.0.0.1"
+API_PORT = 8000
+DASHBOARD_HOST = "127.0.0.1"
+DASHBOARD_PORT = 5006
+
+
+def api_token() -> str | None:
+    """Bearer token the API demands (PAD_API_TOKEN); required off loopback, sent by the
+    dashboard's HTTP client when set."""
+    return os.environ.get("PAD_API_TOKEN") or None
+
+
+def dashboard_password() -> str | None:
+    """Password of the dashboard login (PAD_DASHBOARD_PASSWORD); required off loopback."""
+    return os.environ.get("PAD_DASHBOARD_PASSWORD") or None
+
+
+def dashboard_cookie_secret() -> str | None:
+    """Secret that signs the login cookie (PAD_DASHBOARD_COOKIE_SECRET); a random one per
+    process when unset, which only means logins do not survive a restart."""
+    return os.environ.get("PAD_DASHBOARD_COOKIE_SECRET") or None
+
+
+def dashboard_origins() -> list[str]:
+    """Extra allowed websocket origins, `host:port` comma-separated (PAD_DASHBOARD_ORIGINS),
+    for a dashboard reached through another name than the one it binds to."""
+    raw = os.environ.get("PAD_DASHBOARD_ORIGINS", "")
+    return [o.strip() for o in raw.split(",") if o.strip()]
+
+
+def lookup_threads() -> int:
+    """DuckDB threads per published snapshot (PAD_LOOKUP_THREADS, default 1): lookups are
+    point queries that one thread answers fastest, and concurrent requests already use every
+    core; the few whole-table aggregates are computed once per published snapshot."""
+    return max(1, int(os.environ.get("PAD_LOOKUP_THREADS", "1")))
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
