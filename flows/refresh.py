@@ -1,6 +1,7 @@
-"""`pad refresh`: the refresh flow (Prefect) — validate, load, dbt build, publish.
+"""`pad refresh`: the refresh flow (Prefect) — validate, load, dbt build of the marts, train (when
+asked or when there is no champion), score and explain, dbt build of serving, publish.
 
-Tasks are thin wrappers around plain functions (warehouse.raw, warehouse.dbt_runner,
+Tasks are thin wrappers around plain functions (warehouse.raw, warehouse.dbt_runner, models_ml,
 flows.publish). Everything is written to a private build file under PAD_HOME/build/ and
 published by an atomic rename at the very end, so readers never see a partial state and a failed
 or killed run leaves the published warehouse untouched. Only I/O steps retry; a failing data test
@@ -71,11 +72,32 @@ def _tasks():
         run = build_marts(plan.build)
         return len(run.nodes)
 
+    @task(name="train")
+    def train(plan: RefreshPlan):
+        from models_ml.pipeline import train_model
+
+        return train_model(plan.build, plan.paths.models)
+
+    @task(name="score + explain")
+    def score(plan: RefreshPlan):
+        from models_ml.pipeline import score_clients, write_model_tables
+
+        previous = plan.paths.warehouse if plan.paths.warehouse.exists() else None
+        result = score_clients(plan.build, plan.paths.models, previous_db=previous)
+        write_model_tables(plan.build, plan.paths.models)
+        return result
+
+    @task(name="dbt build serving")
+    def dbt_serving(plan: RefreshPlan) -> int:
+        from warehouse.dbt_runner import build_serving
+
+        return len(build_serving(plan.build).nodes)
+
     @task(name="publish", retries=2, retry_delay_seconds=1, retry_condition_fn=_only_io_errors)
     def publish_build(plan: RefreshPlan) -> float:
         return publish(plan.build, plan.paths)
 
-    return validate_load, dbt_marts, publish_build
+    return validate_load, dbt_marts, train, score, dbt_serving, publish_build
 
 
 def _summary(record: RunRecord) -> str:
@@ -93,6 +115,13 @@ def _summary(record: RunRecord) -> str:
         f"\n\n{record.message}" if record.message else "")
 
 
+def champion_version(paths: PadPaths) -> str | None:
+    from models_ml.pipeline import champion_record
+
+    record = champion_record(paths.models)
+    return record.version if record else None
+
+
 def _count_clients(db_path: Path) -> int:
     import duckdb
 
@@ -107,7 +136,7 @@ def _refresh_flow(plan: RefreshPlan, record: RunRecord) -> RunRecord:
     from prefect import flow
     from prefect.artifacts import create_markdown_artifact
 
-    validate_load, dbt_marts, publish_build = _tasks()
+    validate_load, dbt_marts, train, score, dbt_serving, publish_build = _tasks()
 
     @flow(name="pad-refresh", log_prints=False, validate_parameters=False)
     def refresh() -> RunRecord:
@@ -122,6 +151,22 @@ def _refresh_flow(plan: RefreshPlan, record: RunRecord) -> RunRecord:
         record.clients = _count_clients(plan.build)
         say(f"dbt built and tested {nodes} nodes ({record.clients:,} clients) "
             f"in {record.seconds['dbt_marts']:.1f}s")
+        if plan.retrain or champion_version(plan.paths) is None:
+            with timed("train"):
+                trained = train(plan)
+            record.retrained = True
+            say(f"trained {trained.model_version}: OOF AUC {trained.metrics['oof_auc']:.4f}, "
+                f"{trained.n_features} features, {trained.n_trees} trees "
+                f"in {record.seconds['train']:.1f}s; {trained.guard_message}")
+        with timed("score"):
+            scored = score(plan)
+        record.model_version = scored.model_version
+        say(f"scored {scored.clients:,} clients with {scored.model_version} "
+            f"({scored.rescored:,} computed, {scored.reused:,} unchanged and reused) "
+            f"in {record.seconds['score']:.1f}s")
+        with timed("dbt_serving"):
+            nodes = dbt_serving(plan)
+        say(f"dbt built and tested {nodes} serving nodes in {record.seconds['dbt_serving']:.1f}s")
         with timed("publish"):
             publish_build(plan)
         record.published = True
@@ -143,10 +188,13 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
         for stale in clean_stale_builds(paths):
             say(f"removed {stale.name} left by an interrupted run")
         run_id = new_run_id()
-        record = RunRecord(run_id=run_id, raw=str(raw), retrained=retrain)
+        record = RunRecord(run_id=run_id, raw=str(raw))
         record.fingerprint = fingerprint_inputs(raw)
         previous = last_published(paths)
-        if previous and previous.get("fingerprint") == record.fingerprint and not retrain:
+        unchanged = (previous is not None and not retrain
+                     and previous.get("fingerprint") == record.fingerprint
+                     and previous.get("model_version") == champion_version(paths))
+        if unchanged:
             record.model_version = previous.get("model_version")
             record.clients = previous.get("clients")
             finish_record(paths, record, "success",

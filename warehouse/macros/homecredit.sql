@@ -1,5 +1,5 @@
 {#- Knowledge about the Home Credit files that staging and the feature specs share.
-    The per-column facts (kind, description, levels) are generated into homecredit_dictionary();
+    The per-column facts (kind, description, levels) are generated into homecredit_columns(table);
     what is decided here is how the warehouse reads them (FACTS §1–4). -#}
 
 {#- Levels that mean "not available / not applicable" (FACTS §3–4): staged as null, so a
@@ -33,15 +33,16 @@
     {{ return(by_table.get(table, {})) }}
 {%- endmacro %}
 
-{#- The columns of a raw table: {KAGGLE_NAME: {kind, dtype, missing_pct, description, levels}}.
-    'application' means train and test together (test = train without TARGET). -#}
+{#- The columns of a raw table: {KAGGLE_NAME: {kind, dtype, missing_pct, description, levels}}
+    (generated: macros/generated/homecredit_dictionary.sql). 'application' means train and test
+    together (test = train without TARGET). Each call builds the table's literal: callers that
+    look up many columns fetch the table once and pass it on (`columns`). -#}
 {% macro hc_columns(table) -%}
-    {%- set name = 'application_train' if table == 'application' else table -%}
-    {{ return(homecredit_dictionary()[name]) }}
+    {{ return(homecredit_columns('application_train' if table == 'application' else table)) }}
 {%- endmacro %}
 
-{% macro hc_column(table, column) -%}
-    {%- set columns = hc_columns(table) -%}
+{% macro hc_column(table, column, columns=none) -%}
+    {%- set columns = columns or hc_columns(table) -%}
     {%- if column not in columns -%}
         {{ exceptions.raise_compiler_error('unknown column ' ~ table ~ '.' ~ column) }}
     {%- endif -%}
@@ -53,10 +54,11 @@
     Never derived from the data, so train and test (and every refresh) get the same columns. -#}
 {% macro hc_vocabulary(table, column) -%}
     {%- set levels = [] -%}
+    {%- set missing = hc_missing_levels(column) -%}
     {%- set sources = ['application_train', 'application_test'] if table == 'application' else [table] -%}
     {%- for source in sources -%}
-        {%- for level in homecredit_dictionary()[source][column]['levels'] + hc_extra_levels(table, column) -%}
-            {%- if level not in levels and level not in hc_missing_levels(column) -%}
+        {%- for level in homecredit_columns(source)[column]['levels'] + hc_extra_levels(table, column) -%}
+            {%- if level not in levels and level not in missing -%}
                 {%- do levels.append(level) -%}
             {%- endif -%}
         {%- endfor -%}
@@ -66,10 +68,11 @@
 
 {#- True when a categorical column can be null after staging (missing in the files, or a
     missing-level spelling in its sample levels): only those get a `missing` share. -#}
-{% macro hc_can_be_missing(table, column) -%}
-    {%- set spec = hc_column(table, column) -%}
+{% macro hc_can_be_missing(table, column, columns=none) -%}
+    {%- set spec = hc_column(table, column, columns) -%}
+    {%- set missing = hc_missing_levels(column) -%}
     {%- set spelled_missing = [] -%}
-    {%- for level in spec['levels'] if level in hc_missing_levels(column) -%}
+    {%- for level in spec['levels'] if level in missing -%}
         {%- do spelled_missing.append(level) -%}
     {%- endfor -%}
     {{ return(spec['missing_pct'] > 0 or spelled_missing | length > 0) }}
@@ -87,10 +90,8 @@
 {#- One staged column: missing-level spellings to null, sentinels to null, integer-valued
     doubles (FACTS: pandas writes them with `.0`) back to BIGINT. Renames nothing: Kaggle names
     in lower case are the warehouse names. -#}
-{% macro hc_stage_column(table, column) -%}
-    {%- set spec = homecredit_dictionary()[table][column] -%}
+{% macro hc_stage_column(column, spec, sentinels) -%}
     {%- set name = column | lower -%}
-    {%- set sentinels = hc_sentinels(table) -%}
     {%- if spec['dtype'] == 'str' -%}
         {%- set missing = [] -%}
         {%- for level in hc_missing_levels(column) -%}{%- do missing.append(sql_string(level)) -%}{%- endfor -%}
@@ -110,7 +111,8 @@
 
 {#- The select list of a staged table, in file order, minus `exclude` (Kaggle names). -#}
 {% macro hc_stage_columns(table, exclude=[]) -%}
-    {%- for column in homecredit_dictionary()[table] if column not in exclude %}
-        {{ hc_stage_column(table, column) }} as {{ column | lower }}{{ ',' if not loop.last }}
+    {%- set sentinels = hc_sentinels(table) -%}
+    {%- for column, spec in homecredit_columns(table).items() if column not in exclude %}
+        {{ hc_stage_column(column, spec, sentinels) }} as {{ column | lower }}{{ ',' if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}

@@ -2,9 +2,30 @@
     and warehouse/raw/columns_description.csv; do not edit by hand.
     Per raw table and Kaggle column: kind, dtype, missing_pct (full data), description,
     levels (the fixed categorical vocabulary, most frequent first). -#}
-{% macro homecredit_dictionary() %}
+{% macro homecredit_columns(table) -%}
+    {%- if table == "application_train" -%}
+        {{ return(homecredit_columns__application_train()) }}
+    {%- elif table == "application_test" -%}
+        {{ return(homecredit_columns__application_test()) }}
+    {%- elif table == "bureau" -%}
+        {{ return(homecredit_columns__bureau()) }}
+    {%- elif table == "bureau_balance" -%}
+        {{ return(homecredit_columns__bureau_balance()) }}
+    {%- elif table == "previous_application" -%}
+        {{ return(homecredit_columns__previous_application()) }}
+    {%- elif table == "pos_cash_balance" -%}
+        {{ return(homecredit_columns__pos_cash_balance()) }}
+    {%- elif table == "credit_card_balance" -%}
+        {{ return(homecredit_columns__credit_card_balance()) }}
+    {%- elif table == "installments_payments" -%}
+        {{ return(homecredit_columns__installments_payments()) }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error('unknown raw table ' ~ table) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro homecredit_columns__application_train() %}
 {{ return({
-  "application_train": {
     "SK_ID_CURR": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of loan in our sample", "levels": []},
     "TARGET": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "Target variable (1 - client with payment difficulties: he/she had late payment more than X days on at least one of the first Y installments of the loan in our sample, 0 - all other cases)", "levels": []},
     "NAME_CONTRACT_TYPE": {"kind": "cat", "dtype": "str", "missing_pct": 0.0, "description": "Identification if loan is cash or revolving", "levels": ["Cash loans", "Revolving loans"]},
@@ -127,8 +148,11 @@
     "AMT_REQ_CREDIT_BUREAU_MON": {"kind": "float(int-valued)", "dtype": "float", "missing_pct": 13.5, "description": "Number of enquiries to Credit Bureau about the client one month before application (excluding one week before application)", "levels": []},
     "AMT_REQ_CREDIT_BUREAU_QRT": {"kind": "float(int-valued)", "dtype": "float", "missing_pct": 13.5, "description": "Number of enquiries to Credit Bureau about the client 3 month before application (excluding one month before application)", "levels": []},
     "AMT_REQ_CREDIT_BUREAU_YEAR": {"kind": "float(int-valued)", "dtype": "float", "missing_pct": 13.5, "description": "Number of enquiries to Credit Bureau about the client one day year (excluding last 3 months before application)", "levels": []}
-  },
-  "application_test": {
+}) }}
+{% endmacro %}
+
+{% macro homecredit_columns__application_test() %}
+{{ return({
     "SK_ID_CURR": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of loan in our sample", "levels": []},
     "NAME_CONTRACT_TYPE": {"kind": "cat", "dtype": "str", "missing_pct": 0.0, "description": "Identification if loan is cash or revolving", "levels": ["Cash loans", "Revolving loans"]},
     "CODE_GENDER": {"kind": "cat", "dtype": "str", "missing_pct": 0.0, "description": "Gender of the client", "levels": ["F", "M"]},
@@ -250,8 +274,11 @@
     "AMT_REQ_CREDIT_BUREAU_MON": {"kind": "float(int-valued)", "dtype": "float", "missing_pct": 13.5, "description": "Number of enquiries to Credit Bureau about the client one month before application (excluding one week before application)", "levels": []},
     "AMT_REQ_CREDIT_BUREAU_QRT": {"kind": "float(int-valued)", "dtype": "float", "missing_pct": 13.5, "description": "Number of enquiries to Credit Bureau about the client 3 month before application (excluding one month before application)", "levels": []},
     "AMT_REQ_CREDIT_BUREAU_YEAR": {"kind": "float(int-valued)", "dtype": "float", "missing_pct": 13.5, "description": "Number of enquiries to Credit Bureau about the client one day year (excluding last 3 months before application)", "levels": []}
-  },
-  "bureau": {
+}) }}
+{% endmacro %}
+
+{% macro homecredit_columns__bureau() %}
+{{ return({
     "SK_ID_CURR": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of loan in our sample - one loan in our sample can have 0,1,2 or more related previous credits in credit bureau", "levels": []},
     "SK_ID_BUREAU": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "Recoded ID of previous Credit Bureau credit related to our loan (unique coding for each loan application)", "levels": []},
     "CREDIT_ACTIVE": {"kind": "cat", "dtype": "str", "missing_pct": 0.0, "description": "Status of the Credit Bureau (CB) reported credits", "levels": ["Closed", "Active", "Sold"]},
@@ -269,13 +296,19 @@
     "CREDIT_TYPE": {"kind": "cat", "dtype": "str", "missing_pct": 0.0, "description": "Type of Credit Bureau credit (Car, cash,...)", "levels": ["Consumer credit", "Credit card", "Car loan", "Mortgage", "Microloan", "Loan for business development", "Another type of loan", "Loan for working capital replenishment", "Unknown type of loan", "Cash loan (non-earmarked)"]},
     "DAYS_CREDIT_UPDATE": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "How many days before loan application did last information about the Credit Bureau credit come (time only relative to the application)", "levels": []},
     "AMT_ANNUITY": {"kind": "float", "dtype": "float", "missing_pct": 71.47, "description": "Annuity of the Credit Bureau credit", "levels": []}
-  },
-  "bureau_balance": {
+}) }}
+{% endmacro %}
+
+{% macro homecredit_columns__bureau_balance() %}
+{{ return({
     "SK_ID_BUREAU": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "Recoded ID of Credit Bureau credit (unique coding for each application) - use this to join to CREDIT_BUREAU table", "levels": []},
     "MONTHS_BALANCE": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "Month of balance relative to application date (-1 means the freshest balance date) (time only relative to the application)", "levels": []},
     "STATUS": {"kind": "cat", "dtype": "str", "missing_pct": 0.0, "description": "Status of Credit Bureau loan during the month (active, closed, DPD0-30,… [C means closed, X means status unknown, 0 means no DPD, 1 means maximal did during month between 1-30, 2 means DPD 31-60,… 5 means DPD 120+ or sold or written off ] )", "levels": ["C", "0", "X", "1", "5", "2", "3", "4"]}
-  },
-  "previous_application": {
+}) }}
+{% endmacro %}
+
+{% macro homecredit_columns__previous_application() %}
+{{ return({
     "SK_ID_PREV": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of previous credit in Home credit related to loan in our sample. (One loan in our sample can have 0,1,2 or more previous loan applications in Home Credit, previous application could, but not necessarily have to lead to credit)", "levels": []},
     "SK_ID_CURR": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of loan in our sample", "levels": []},
     "NAME_CONTRACT_TYPE": {"kind": "cat", "dtype": "str", "missing_pct": 0.0, "description": "Contract product type (Cash loan, consumer loan [POS] ,...) of the previous application", "levels": ["Consumer loans", "Cash loans", "Revolving loans", "XNA"]},
@@ -313,8 +346,11 @@
     "DAYS_LAST_DUE": {"kind": "float(int-valued)", "dtype": "float", "missing_pct": 40.3, "description": "Relative to application date of current application when was the last due date of the previous application (time only relative to the application)", "levels": []},
     "DAYS_TERMINATION": {"kind": "float(int-valued)", "dtype": "float", "missing_pct": 40.3, "description": "Relative to application date of current application when was the expected termination of the previous application (time only relative to the application)", "levels": []},
     "NFLAG_INSURED_ON_APPROVAL": {"kind": "float(int-valued)", "dtype": "float", "missing_pct": 40.3, "description": "Did the client requested insurance during the previous application", "levels": []}
-  },
-  "pos_cash_balance": {
+}) }}
+{% endmacro %}
+
+{% macro homecredit_columns__pos_cash_balance() %}
+{{ return({
     "SK_ID_PREV": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of previous credit in Home Credit related to loan in our sample. (One loan in our sample can have 0,1,2 or more previous loans in Home Credit)", "levels": []},
     "SK_ID_CURR": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of loan in our sample", "levels": []},
     "MONTHS_BALANCE": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "Month of balance relative to application date (-1 means the information to the freshest monthly snapshot, 0 means the information at application - often it will be the same as -1 as many banks are not updating the information to Credit Bureau regularly ) (time only relative to the application)", "levels": []},
@@ -323,8 +359,11 @@
     "NAME_CONTRACT_STATUS": {"kind": "cat", "dtype": "str", "missing_pct": 0.0, "description": "Contract status during the month", "levels": ["Active", "Completed", "Signed", "Demand", "Approved", "Returned to the store", "Amortized debt", "Canceled"]},
     "SK_DPD": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "DPD (days past due) during the month of previous credit", "levels": []},
     "SK_DPD_DEF": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "DPD during the month with tolerance (debts with low loan amounts are ignored) of the previous credit", "levels": []}
-  },
-  "credit_card_balance": {
+}) }}
+{% endmacro %}
+
+{% macro homecredit_columns__credit_card_balance() %}
+{{ return({
     "SK_ID_PREV": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of previous credit in Home credit related to loan in our sample. (One loan in our sample can have 0,1,2 or more previous loans in Home Credit)", "levels": []},
     "SK_ID_CURR": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of loan in our sample", "levels": []},
     "MONTHS_BALANCE": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "Month of balance relative to application date (-1 means the freshest balance date) (time only relative to the application)", "levels": []},
@@ -348,8 +387,11 @@
     "NAME_CONTRACT_STATUS": {"kind": "cat", "dtype": "str", "missing_pct": 0.0, "description": "Contract status (active signed,...) on the previous credit", "levels": ["Active", "Completed", "Signed", "Sent proposal", "Demand"]},
     "SK_DPD": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "DPD (Days past due) during the month on the previous credit", "levels": []},
     "SK_DPD_DEF": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "DPD (Days past due) during the month with tolerance (debts with low loan amounts are ignored) of the previous credit", "levels": []}
-  },
-  "installments_payments": {
+}) }}
+{% endmacro %}
+
+{% macro homecredit_columns__installments_payments() %}
+{{ return({
     "SK_ID_PREV": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of previous credit in Home credit related to loan in our sample. (One loan in our sample can have 0,1,2 or more previous loans in Home Credit)", "levels": []},
     "SK_ID_CURR": {"kind": "int", "dtype": "int", "missing_pct": 0.0, "description": "ID of loan in our sample", "levels": []},
     "NUM_INSTALMENT_VERSION": {"kind": "int", "dtype": "float", "missing_pct": 0.0, "description": "Version of installment calendar (0 is for credit card) of previous credit. Change of installment version from month to month signifies that some parameter of payment calendar has changed", "levels": []},
@@ -358,6 +400,5 @@
     "DAYS_ENTRY_PAYMENT": {"kind": "float(int-valued)", "dtype": "float", "missing_pct": 0.02, "description": "When was the installments of previous credit paid actually (relative to application date of current loan) (time only relative to the application)", "levels": []},
     "AMT_INSTALMENT": {"kind": "float", "dtype": "float", "missing_pct": 0.0, "description": "What was the prescribed installment amount of previous credit on this installment", "levels": []},
     "AMT_PAYMENT": {"kind": "float", "dtype": "float", "missing_pct": 0.02, "description": "What the client actually paid on previous credit on this installment", "levels": []}
-  }
 }) }}
 {% endmacro %}

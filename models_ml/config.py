@@ -1,0 +1,187 @@
+"""The one place of `models_ml` that reads the environment; everything deeper takes arguments.
+
+Knobs (all optional):
+
+| variable                | default        | meaning                                                  |
+|-------------------------|----------------|----------------------------------------------------------|
+| `PAD_COST_FN_FP`        | `10`           | cost of a false negative (a defaulter granted) in units  |
+|                         |                | of a false positive (a good client refused)              |
+| `PAD_EXCLUDE_FEATURES`  | `code_gender`  | comma-separated; a feature is left out of the model when |
+|                         |                | its name or its catalog source column contains one (so   |
+|                         |                | columns derived from gender go too); empty = none        |
+| `PAD_CALIBRATION`       | `platt`        | `platt` (affine in log-odds, fitted on OOF) or `none`    |
+| `PAD_ML_THREADS`        | `PAD_THREADS`, else all cores | LightGBM threads                          |
+| `PAD_ML_SEED`           | `42`           | folds, bagging, feature sampling                         |
+| `PAD_ML_FOLDS`          | `5`            | stratified folds of the out-of-fold evaluation           |
+| `PAD_ML_LEARNING_RATE`  | `0.08`         | LightGBM shrinkage                                       |
+| `PAD_ML_MAX_TREES`      | `350`          | cap on the final model's trees (explanation budget)      |
+| `PAD_ML_CHUNK_ROWS`     | `20000`        | clients per scoring/explanation chunk (bounded memory)   |
+
+Score scaling (PDO, CONTRACTS §3) is fixed here rather than in the environment: it is part of
+the meaning of a score, stored in every model's metadata, and the same for every refresh.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+from warehouse.errors import BadInput
+
+# Bumped when the meaning of an artifact changes (metadata layout, scaling semantics).
+ARTIFACT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ScoreScaling:
+    """Points-to-double-the-odds scaling: score = offset + factor·ln(odds of repayment).
+
+    With the defaults a client at odds 50:1 of repaying scores 600 and every 20 points double
+    the odds: factor = 20 / ln 2 ≈ 28.8539, offset = 600 − factor·ln 50 ≈ 487.1228. Scores are
+    rounded to integers; higher = safer.
+
+    Risk bands are one PDO wide, so each step from A to E doubles the odds of default:
+    A ≥ 580 (PD < 3.85 %), B 560–579 (PD < 7.4 %), C 540–559 (PD < 13.8 %), D 520–539
+    (PD < 24.2 %), E < 520. The portfolio's average PD of ≈ 8 % sits at ≈ 558 points.
+    """
+
+    points: float = 600.0
+    odds: float = 50.0
+    pdo: float = 20.0
+    band_floors: tuple[tuple[str, int], ...] = (("A", 580), ("B", 560), ("C", 540), ("D", 520))
+    lowest_band: str = "E"
+
+    @property
+    def factor(self) -> float:
+        return self.pdo / math.log(2.0)
+
+    @property
+    def offset(self) -> float:
+        return self.points - self.factor * math.log(self.odds)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """LightGBM training, evaluation and decision settings.
+
+    Learning rate, tree cap and early stopping are sized so that explaining every client fits
+    the 12-minute budget at full scale (DESIGN §6: TreeSHAP costs ≈ 6 s per 20k rows per 100
+    trees on this machine, so ~350 trees ≈ 6 minutes for 356k clients).
+    """
+
+    folds: int = 5
+    seed: int = 42
+    learning_rate: float = 0.08
+    num_leaves: int = 31
+    min_child_samples: int = 100
+    feature_fraction: float = 0.2
+    bagging_fraction: float = 0.8
+    lambda_l2: float = 10.0
+    max_bin: int = 63
+    max_rounds: int = 1000
+    early_stopping_rounds: int = 50
+    max_trees: int = 350
+    threads: int = 2
+    cost_fn_fp: float = 10.0
+    exclude_features: tuple[str, ...] = ("code_gender",)
+    calibration: str = "platt"
+    guard_tolerance: float = 0.005
+    importance_sample: int = 20000
+
+    def lgb_params(self) -> dict[str, object]:
+        """LightGBM parameters (no class reweighting: see models_ml.train)."""
+        return {
+            "objective": "binary",
+            "metric": ["auc", "binary_logloss"],
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "feature_fraction": self.feature_fraction,
+            "bagging_fraction": self.bagging_fraction,
+            "bagging_freq": 1,
+            "lambda_l2": self.lambda_l2,
+            "max_bin": self.max_bin,
+            "num_threads": self.threads,
+            "seed": self.seed,
+            # identical models for identical data and thread count
+            "deterministic": True,
+            "force_col_wise": True,
+            "verbosity": -1,
+        }
+
+
+@dataclass(frozen=True)
+class ExplainConfig:
+    """Scoring and explanation output sizes."""
+
+    chunk_rows: int = 20000
+    top_drivers: int = 20
+    max_reasons: int = 4
+    # a family must cost at least this many points to be cited as a reason
+    reason_min_points: float = 1.0
+
+
+@dataclass(frozen=True)
+class MlConfig:
+    train: TrainConfig = field(default_factory=TrainConfig)
+    explain: ExplainConfig = field(default_factory=ExplainConfig)
+    scaling: ScoreScaling = field(default_factory=ScoreScaling)
+
+
+def load_config(env: dict[str, str] | None = None) -> MlConfig:
+    """The configuration from the environment (or `env`), defaults where unset."""
+    env = dict(os.environ) if env is None else env
+    default_threads = env.get("PAD_THREADS") or str(os.cpu_count() or 2)
+    train = TrainConfig(
+        folds=_read_int(env, "PAD_ML_FOLDS", 5, minimum=2),
+        seed=_read_int(env, "PAD_ML_SEED", 42, minimum=0),
+        learning_rate=_read_float(env, "PAD_ML_LEARNING_RATE", 0.08, minimum=1e-4),
+        max_trees=_read_int(env, "PAD_ML_MAX_TREES", 350, minimum=1),
+        threads=_read_int(env, "PAD_ML_THREADS", int(default_threads), minimum=1),
+        cost_fn_fp=_read_float(env, "PAD_COST_FN_FP", 10.0, minimum=1e-6),
+        exclude_features=_read_list(env, "PAD_EXCLUDE_FEATURES", ("code_gender",)),
+        calibration=_read_choice(env, "PAD_CALIBRATION", "platt", ("platt", "none")),
+    )
+    explain = ExplainConfig(chunk_rows=_read_int(env, "PAD_ML_CHUNK_ROWS", 20000, minimum=100))
+    return MlConfig(train=train, explain=explain)
+
+
+def _read_int(env: dict[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadInput(f"environment variable {name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise BadInput(f"environment variable {name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _read_float(env: dict[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadInput(f"environment variable {name}={raw!r} is not a number") from None
+    if not math.isfinite(value) or value < minimum:
+        raise BadInput(f"environment variable {name}={raw!r} must be a number ≥ {minimum}")
+    return value
+
+
+def _read_list(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    if name not in env:
+        return default
+    return tuple(item.strip().lower() for item in env[name].split(",") if item.strip())
+
+
+def _read_choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise BadInput(f"environment variable {name}={raw!r} must be one of {', '.join(choices)}")
+    return raw

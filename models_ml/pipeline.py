@@ -1,0 +1,423 @@
+"""The functions the refresh flow calls, each with a DuckDB file path and the models folder.
+
+Order in a refresh (after dbt has built the marts, before dbt builds `serving`):
+
+    result = train_model(db, paths.models)                      # only when retraining
+    scored = score_clients(db, paths.models, previous_db=published_or_None)
+    write_model_tables(db, paths.models)
+
+`run_ml` chains the three (training when asked or when no champion exists). Every function
+opens and closes its own DuckDB connection, so the flow passes paths, never DataFrames.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from models_ml.config import MlConfig, load_config
+from models_ml.explain import (
+    FeatureInfo,
+    ScoringModel,
+    base_value_of,
+    explain_chunk,
+    mean_abs_shap,
+)
+from models_ml.features import (
+    FEATURES_TABLE,
+    FeatureMatrix,
+    connect,
+    create_row_hashes,
+    fingerprint_history,
+    iter_client_chunks,
+    list_feature_columns,
+    read_catalog,
+    read_history,
+    select_model_features,
+)
+from models_ml.guard import GuardDecision, judge_challenger
+from models_ml.registry import (
+    ModelRecord,
+    find_champion,
+    get_model,
+    list_models,
+    load_scoring_model,
+    new_version_id,
+    save_model,
+    utc_now,
+)
+from models_ml.scaling import scaling_record
+from models_ml.store import (
+    CLIENT_TABLES,
+    NEXT,
+    SCHEMA,
+    copy_reused,
+    create_next_tables,
+    drop_next_tables,
+    feature_dictionary_frame,
+    feature_importance_frame,
+    insert_chunk,
+    model_curves_frame,
+    model_runs_frame,
+    oof_frame,
+    replace_model_table,
+    swap_next_tables,
+    table_exists,
+)
+from models_ml.train import (
+    CrossValidation,
+    Evaluation,
+    build_dataset,
+    cross_validate,
+    evaluate,
+    final_tree_count,
+    model_params_record,
+    prune_unused_features,
+    train_final,
+)
+from warehouse.errors import RunFailure
+
+PREVIOUS_ALIAS = "_ml_previous"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_version: str
+    is_champion: bool            # this version is now the champion
+    champion_version: str        # the champion after this training
+    guard_message: str           # why it was (not) promoted
+    metrics: dict[str, float]
+    threshold: float
+    score_cutoff: int
+    n_train: int
+    n_features: int
+    n_trees: int
+    seconds: dict[str, float]
+    model_dir: Path
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    model_version: str
+    clients: int
+    rescored: int                # clients scored and explained in this run
+    reused: int                  # unchanged clients copied from the previous warehouse
+    seconds: float
+
+
+@dataclass(frozen=True)
+class MlRunResult:
+    trained: TrainResult | None
+    scored: ScoreResult
+
+
+# --- training -----------------------------------------------------------------------------------
+
+def train_model(db_path: Path, models_dir: Path, config: MlConfig | None = None) -> TrainResult:
+    """Train, evaluate and register a model on the history clients of marts.client_features.
+
+    The new version becomes the champion only if it passes the champion guard (models_ml.guard);
+    either way it is registered, and the result says which version is the champion.
+    """
+    config = config or load_config()
+    timer = _Timer()
+    con = connect(Path(db_path), read_only=True, threads=config.train.threads)
+    try:
+        data = _load_training_data(con, config)
+        timer.lap("load")
+        fitted = _fit_model(data, config, timer)
+        champion = find_champion(Path(models_dir))
+        decision = judge_challenger(con, champion, data.fingerprint, data.history,
+                                    fitted.evaluation.oof_probability,
+                                    config.train.guard_tolerance, config.train.threads,
+                                    config.explain.chunk_rows)
+        timer.lap("guard")
+    finally:
+        con.close()
+    metadata = _metadata(data, fitted, decision, config, timer, Path(db_path))
+    oof = pd.DataFrame({"sk_id_curr": data.history.ids,
+                        "fold": fitted.cv.fold_of_row.astype(np.int32),
+                        "target": data.history.y.astype(np.int32),
+                        "probability_default": fitted.evaluation.oof_probability})
+    record = save_model(Path(models_dir), fitted.model.version,
+                        fitted.model.booster.model_to_string(), metadata, oof)
+    champion_after = record if decision.promote else champion
+    return TrainResult(
+        model_version=record.version, is_champion=decision.promote,
+        champion_version=champion_after.version if champion_after else record.version,
+        guard_message=decision.message, metrics=fitted.evaluation.metrics,
+        threshold=fitted.evaluation.threshold, score_cutoff=fitted.evaluation.score_cutoff,
+        n_train=len(data.history.y), n_features=len(fitted.model.features),
+        n_trees=fitted.trees, seconds=timer.seconds, model_dir=record.path)
+
+
+@dataclass(frozen=True)
+class _TrainingData:
+    columns: list[str]           # every feature column of the mart
+    catalog: pd.DataFrame
+    candidates: list[str]        # the columns the model may use (exclusions applied)
+    history: FeatureMatrix
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    cv: CrossValidation
+    evaluation: Evaluation
+    trees: int
+    model: ScoringModel          # the final, pruned model
+    importance: list[dict[str, float | str | int]]
+    trained_at: datetime
+
+
+def _load_training_data(con: duckdb.DuckDBPyConnection, config: MlConfig) -> _TrainingData:
+    columns = list_feature_columns(con)
+    catalog = read_catalog(con, columns)
+    candidates = select_model_features(catalog, config.train.exclude_features)
+    return _TrainingData(columns, catalog, candidates, read_history(con, candidates),
+                         fingerprint_history(con, columns))
+
+
+def _fit_model(data: _TrainingData, config: MlConfig, timer: _Timer) -> _Fitted:
+    """Cross-validation, evaluation, the final model (pruned) and its global importance."""
+    tc, history = config.train, data.history
+    dataset = build_dataset(history.X, history.y, history.features, tc)
+    cv = cross_validate(dataset, history.X, history.y, tc)
+    evaluation = evaluate(history.y, cv, tc, config.scaling)
+    timer.lap("cross_validation")
+    trees = final_tree_count(cv, tc)
+    full_booster = train_final(dataset, trees, tc)
+    del dataset
+    booster, features = prune_unused_features(full_booster)
+    timer.lap("final_model")
+    trained_at = utc_now()
+    version = new_version_id(data.fingerprint, model_params_record(tc, trees), trained_at)
+    model = ScoringModel(version, booster, features, evaluation.calibration,
+                         evaluation.threshold, evaluation.score_cutoff, config.scaling)
+    importance = _importance(model, full_booster, history, config)
+    timer.lap("importance")
+    return _Fitted(cv, evaluation, trees, model, importance, trained_at)
+
+
+def _metadata(data: _TrainingData, fitted: _Fitted, decision: GuardDecision,
+              config: MlConfig, timer: _Timer, db_path: Path) -> dict:
+    """metadata.json of a version: everything needed to score, explain and audit it."""
+    model, evaluation = fitted.model, fitted.evaluation
+    families = dict(zip(data.catalog["feature_name"], data.catalog["family"], strict=True))
+    candidates = set(data.candidates)
+    return {
+        "model_version": model.version,
+        "trained_at": fitted.trained_at.isoformat(),
+        "champion_since": fitted.trained_at.isoformat() if decision.promote else None,
+        "champion_decision": decision.message,
+        "source_db": str(db_path),
+        "n_train": len(data.history.y), "n_defaults": int(data.history.y.sum()),
+        "data_fingerprint": data.fingerprint,
+        "features": model.features,
+        "families": {f: families[f] for f in model.features},
+        "candidate_features": len(data.candidates),
+        "excluded_features": [c for c in data.columns if c not in candidates],
+        "params": model_params_record(config.train, fitted.trees), "n_trees": fitted.trees,
+        "metrics": evaluation.metrics,
+        "fold_auc": fitted.cv.fold_auc, "best_iterations": fitted.cv.best_iterations,
+        "threshold": evaluation.threshold, "score_cutoff": evaluation.score_cutoff,
+        "calibration": {"method": evaluation.calibration.method,
+                        "a": evaluation.calibration.a, "b": evaluation.calibration.b},
+        "base_value": base_value_of(model, len(model.features), config.train.threads),
+        "score_scaling": scaling_record(config.scaling),
+        "importance": fitted.importance,
+        "curves": evaluation.curves,
+        "seconds": timer.seconds,
+    }
+
+
+def _importance(model: ScoringModel, full_booster, history: FeatureMatrix, config: MlConfig
+                ) -> list[dict[str, float | str | int]]:
+    """Gain and split counts of the final model, and mean |SHAP| on a fixed sample of history
+    rows (a property of the model, so incremental scoring never has to recompute it)."""
+    names = full_booster.feature_name()
+    gain = dict(zip(names, full_booster.feature_importance("gain"), strict=True))
+    splits = dict(zip(names, full_booster.feature_importance("split"), strict=True))
+    rng = np.random.default_rng(config.train.seed)
+    n = len(history.ids)
+    sample = np.sort(rng.choice(n, size=min(n, config.train.importance_sample), replace=False))
+    position = {f: j for j, f in enumerate(history.features)}
+    X = history.X[np.ix_(sample, [position[f] for f in model.features])]
+    shap_mean = mean_abs_shap(model, X, config.train.threads, config.explain.chunk_rows)
+    return [{"feature_name": f, "gain": float(gain[f]), "split_count": int(splits[f]),
+             "mean_abs_shap": float(s)} for f, s in zip(model.features, shap_mean, strict=True)]
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+def score_clients(db_path: Path, models_dir: Path, previous_db: Path | None = None,
+                  config: MlConfig | None = None, version: str | None = None) -> ScoreResult:
+    """Score and explain every client of marts.client_features with the champion (or
+    `version`) into ml.client_scores / client_drivers / client_families / client_reasons.
+
+    With `previous_db` (a previously published warehouse, attached read-only; it may be
+    `db_path` itself), clients whose feature row hash and model version are unchanged are
+    copied from its `ml` tables instead of being recomputed.
+    """
+    config = config or load_config()
+    started = time.perf_counter()
+    record = get_model(Path(models_dir), version) if version else find_champion(Path(models_dir))
+    if record is None:
+        raise RunFailure(f"{models_dir}: no champion model; train one first (pad refresh "
+                         "--retrain)")
+    model = load_scoring_model(record)
+    con = connect(Path(db_path), threads=config.train.threads)
+    try:
+        columns = list_feature_columns(con)
+        missing = [f for f in model.features if f not in set(columns)]
+        if missing:
+            raise RunFailure(f"{FEATURES_TABLE} lacks {len(missing)} feature(s) model "
+                             f"{model.version} needs (first: {missing[0]}); retrain")
+        info = _feature_info(read_catalog(con, columns), model.features)
+        create_row_hashes(con, model.features, "_ml_hashes")
+        create_next_tables(con)
+        try:
+            source = _previous_source(con, Path(db_path), previous_db)
+            reused = _reuse_unchanged(con, source, model.version) if source else 0
+            todo = con.sql("select sk_id_curr, feature_hash from _ml_hashes "
+                           "where sk_id_curr not in (select sk_id_curr from _ml_reuse)"
+                           if source else "select sk_id_curr, feature_hash from _ml_hashes"
+                           ).to_arrow_table()
+            _score_todo(con, model, info, todo if reused else None, config)
+            swap_next_tables(con)
+        except BaseException:
+            drop_next_tables(con)
+            raise
+        finally:
+            _detach_previous(con)
+        clients = con.execute(f"select count(*) from {SCHEMA}.client_scores").fetchall()[0][0]
+    finally:
+        con.close()
+    return ScoreResult(model.version, int(clients), int(todo.num_rows), int(reused),
+                       time.perf_counter() - started)
+
+
+def _feature_info(catalog: pd.DataFrame, features: list[str]) -> FeatureInfo:
+    indexed = catalog.set_index("feature_name")
+    return FeatureInfo(labels=indexed.loc[features, "feature_label"].to_numpy(dtype=object),
+                       families=indexed.loc[features, "family"].to_numpy(dtype=object))
+
+
+def _previous_source(con: duckdb.DuckDBPyConnection, db_path: Path, previous_db: Path | None
+                     ) -> str | None:
+    """The schema holding reusable rows ('ml' of this file, or of the attached previous one)."""
+    if previous_db is None or not Path(previous_db).is_file():
+        return None
+    if Path(previous_db).resolve() == db_path.resolve():
+        catalog, schema = None, SCHEMA
+    else:
+        path = str(Path(previous_db).resolve()).replace("'", "''")
+        con.execute(f"attach '{path}' as {PREVIOUS_ALIAS} (read_only)")
+        catalog, schema = PREVIOUS_ALIAS, f"{PREVIOUS_ALIAS}.{SCHEMA}"
+    for table in CLIENT_TABLES:
+        if not table_exists(con, catalog, SCHEMA, table):
+            return None
+        have = {r[0] for r in con.execute(f"describe {schema}.{table}").fetchall()}
+        need = {r[0] for r in con.execute(f"describe {SCHEMA}.{table}{NEXT}").fetchall()}
+        if not need <= have:
+            return None
+    return schema
+
+
+def _detach_previous(con: duckdb.DuckDBPyConnection) -> None:
+    attached = {r[0] for r in con.execute("select database_name from duckdb_databases()")
+                .fetchall()}
+    if PREVIOUS_ALIAS in attached:
+        con.execute(f"detach {PREVIOUS_ALIAS}")
+
+
+def _reuse_unchanged(con: duckdb.DuckDBPyConnection, source: str, version: str) -> int:
+    """Copy unchanged clients (same model version, same feature-row hash); returns how many."""
+    con.execute(
+        "create or replace temp table _ml_reuse as "
+        f"select h.sk_id_curr from _ml_hashes h join {source}.client_scores s "
+        "on s.sk_id_curr = h.sk_id_curr and s.feature_hash = h.feature_hash "
+        "where s.model_version = ?", [version])
+    copy_reused(con, source, "_ml_reuse")
+    return con.execute("select count(*) from _ml_reuse").fetchall()[0][0]
+
+
+def _score_todo(con: duckdb.DuckDBPyConnection, model: ScoringModel, info: FeatureInfo,
+                todo: pa.Table | None, config: MlConfig) -> None:
+    """Score and explain the clients of `todo` (None = every client) chunk by chunk, appending
+    to the __next tables.
+
+    Reading streams through a second cursor so the main connection can insert meanwhile.
+    """
+    if todo is not None and todo.num_rows == 0:
+        return
+    scored_at = datetime.now().replace(microsecond=0)
+    reader = con.cursor()
+    try:
+        if todo is not None:
+            reader.register("_ml_todo", todo)
+        for chunk in iter_client_chunks(reader, model.features, config.explain.chunk_rows,
+                                        only_table="_ml_todo" if todo is not None else None):
+            output = explain_chunk(model, info, chunk.ids, chunk.X, scored_at, config.explain,
+                                   config.train.threads)
+            insert_chunk(con, output, "_ml_hashes")
+    finally:
+        reader.close()
+
+
+# --- model-level tables -------------------------------------------------------------------------
+
+def write_model_tables(db_path: Path, models_dir: Path, config: MlConfig | None = None) -> None:
+    """ml.model_runs, model_curves, feature_importance (every registered version),
+    ml.feature_dictionary and ml.oof_predictions (the champion's)."""
+    config = config or load_config()
+    records = list_models(Path(models_dir))
+    champion = find_champion(Path(models_dir))
+    con = connect(Path(db_path), threads=config.train.threads)
+    try:
+        catalog = read_catalog(con, list_feature_columns(con))
+        excluded = [f for f in catalog["feature_name"]
+                    if f not in set(select_model_features(catalog,
+                                                          config.train.exclude_features))]
+        replace_model_table(con, "model_runs", model_runs_frame(records, champion))
+        replace_model_table(con, "model_curves", model_curves_frame(records))
+        replace_model_table(con, "feature_importance", feature_importance_frame(records, catalog))
+        replace_model_table(con, "feature_dictionary",
+                            feature_dictionary_frame(catalog, champion, excluded))
+        replace_model_table(con, "oof_predictions", oof_frame(champion))
+    finally:
+        con.close()
+
+
+def run_ml(db_path: Path, models_dir: Path, retrain: bool = False,
+           previous_db: Path | None = None, config: MlConfig | None = None) -> MlRunResult:
+    """Train (when asked or when there is no champion), score, then write the model tables."""
+    config = config or load_config()
+    trained = None
+    if retrain or find_champion(Path(models_dir)) is None:
+        trained = train_model(db_path, models_dir, config)
+    scored = score_clients(db_path, models_dir, previous_db=previous_db, config=config)
+    write_model_tables(db_path, models_dir, config)
+    return MlRunResult(trained, scored)
+
+
+def champion_record(models_dir: Path) -> ModelRecord | None:
+    """The current champion's registry record (None when no model was promoted)."""
+    return find_champion(Path(models_dir))
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self._last, 3)
+        self._last = now

@@ -1,0 +1,198 @@
+"""LightGBM training: stratified K-fold out-of-fold evaluation, the final model, its calibration,
+the cost-minimising decision threshold and the evaluation record.
+
+Class imbalance (≈ 8 % defaulters): the model is trained WITHOUT reweighting (no
+`scale_pos_weight`, no `is_unbalance`). The binary log loss then estimates the true probability
+of default, which the score in points, the risk bands and the advisors' reading of "8 % risk" all
+rely on. Reweighting positives by w multiplies the model's odds by roughly w (adds ln w to every
+log-odds): the ranking — and so the AUC — barely changes, but every probability is inflated, the
+cost-optimal threshold moves from 1/(1 + c) to about w/(w + c) for a cost ratio c, and because
+trees and early stopping react to the weights the shift is not exactly affine, so Platt scaling
+could only partly undo it. The asymmetry of costs belongs to the decision, not to the loss: it is
+handled by choosing the threshold on out-of-fold predictions (false negative = `cost_fn_fp` ×
+false positive).
+
+Calibration: Platt scaling fitted on the out-of-fold raw log-odds (a + b·raw). It is affine in
+log-odds, so SHAP values stay exact (scaled by b). With an unweighted model it is a small
+correction (b ≈ 1); it can be switched off (PAD_CALIBRATION=none).
+
+Tree budget: the final model has the mean of the folds' best iterations, capped at
+`max_trees`, because explaining every client costs time in proportion to the number of trees.
+Features the final model never splits on are pruned from it (see `prune_unused_features`), so
+it reads, hashes and explains only what it uses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from models_ml.config import ScoreScaling, TrainConfig
+from models_ml.metrics import (
+    IDENTITY,
+    Calibration,
+    brier_score,
+    calibration_points,
+    choose_threshold,
+    costs_at_thresholds,
+    fit_platt,
+    ks_statistic,
+    log_loss,
+    precision_recall,
+    roc_auc,
+    roc_points,
+    sigmoid,
+)
+from models_ml.scaling import cutoff_of_threshold, threshold_grid
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    oof_raw: np.ndarray          # raw log-odds of each history row from the fold that held it out
+    fold_of_row: np.ndarray      # int8 fold index per row
+    fold_auc: list[float]
+    best_iterations: list[int]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    calibration: Calibration
+    oof_probability: np.ndarray
+    threshold: float
+    score_cutoff: int
+    metrics: dict[str, float]
+    curves: dict[str, dict[str, list[float]]]
+
+
+def build_dataset(X: np.ndarray, y: np.ndarray, features: list[str], config: TrainConfig
+                  ) -> lgb.Dataset:
+    """One binned LightGBM dataset; folds are subsets of it, so binning happens once."""
+    dataset = lgb.Dataset(X, label=y, feature_name=features, params=config.lgb_params(),
+                          free_raw_data=False)
+    return dataset.construct()
+
+
+def cross_validate(dataset: lgb.Dataset, X: np.ndarray, y: np.ndarray, config: TrainConfig
+                   ) -> CrossValidation:
+    """Stratified K-fold with early stopping on the held-out fold's AUC."""
+    splitter = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
+    oof = np.zeros(len(y), dtype=np.float64)
+    fold_of_row = np.zeros(len(y), dtype=np.int8)
+    fold_auc: list[float] = []
+    best: list[int] = []
+    for fold, (train_idx, valid_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
+        booster = lgb.train(
+            config.lgb_params(), dataset.subset(np.sort(train_idx)),
+            num_boost_round=config.max_rounds,
+            valid_sets=[dataset.subset(np.sort(valid_idx))], valid_names=["valid"],
+            callbacks=[lgb.early_stopping(config.early_stopping_rounds, first_metric_only=True,
+                                          verbose=False)])
+        iterations = booster.best_iteration or booster.current_iteration()
+        oof[valid_idx] = booster.predict(X[valid_idx], raw_score=True, num_iteration=iterations)
+        fold_of_row[valid_idx] = fold
+        fold_auc.append(roc_auc(y[valid_idx], oof[valid_idx]))
+        best.append(int(iterations))
+    return CrossValidation(oof, fold_of_row, fold_auc, best)
+
+
+def final_tree_count(cv: CrossValidation, config: TrainConfig) -> int:
+    return int(min(max(round(float(np.mean(cv.best_iterations))), 1), config.max_trees))
+
+
+def train_final(dataset: lgb.Dataset, trees: int, config: TrainConfig) -> lgb.Booster:
+    """The model that scores every client: all history rows, a fixed number of trees."""
+    return lgb.train(config.lgb_params(), dataset, num_boost_round=trees)
+
+
+def evaluate(y: np.ndarray, cv: CrossValidation, config: TrainConfig, scaling: ScoreScaling
+             ) -> Evaluation:
+    """Calibration, threshold, metrics and curves, all from out-of-fold predictions."""
+    calibration = fit_platt(cv.oof_raw, y) if config.calibration == "platt" else IDENTITY
+    log_odds = calibration.apply(cv.oof_raw)
+    p = sigmoid(log_odds)
+    _cutoffs, thresholds = threshold_grid(log_odds, scaling)
+    choice = choose_threshold(y, p, thresholds, cost_fn=config.cost_fn_fp)
+    precision, recall = precision_recall(y, p, choice.threshold)
+    metrics = {
+        "oof_auc": roc_auc(y, p),
+        "fold_auc_mean": float(np.mean(cv.fold_auc)),
+        "fold_auc_std": float(np.std(cv.fold_auc, ddof=1)) if len(cv.fold_auc) > 1 else 0.0,
+        "brier": brier_score(y, p),
+        "log_loss": log_loss(y, p),
+        "ks": ks_statistic(y, p),
+        "expected_cost": choice.expected_cost,
+        "precision": precision,
+        "recall": recall,
+        "refusal_rate": float(np.mean(p > choice.threshold)),
+        "default_rate": float(np.mean(y)),
+    }
+    return Evaluation(calibration, p, choice.threshold,
+                      cutoff_of_threshold(choice.threshold, scaling), metrics,
+                      build_curves(y, p, thresholds, config.cost_fn_fp))
+
+
+def build_curves(y: np.ndarray, p: np.ndarray, thresholds: np.ndarray, cost_fn: float
+                 ) -> dict[str, dict[str, list[float]]]:
+    """ROC, calibration and cost-vs-threshold points (x, y) for the model page."""
+    fpr, tpr = roc_points(y, p)
+    predicted, observed = calibration_points(y, p)
+    # the cost curve on a readable range: thresholds up to the 99.5th percentile of predictions
+    upper = float(np.quantile(p, 0.995))
+    grid = np.unique(np.concatenate([thresholds[thresholds <= upper],
+                                     np.linspace(0.0, upper, 101)]))
+    if len(grid) > 301:
+        grid = grid[np.unique(np.linspace(0, len(grid) - 1, 301).round().astype(int))]
+    costs = costs_at_thresholds(y, p, grid, cost_fn)
+    return {
+        "roc": {"x": fpr.tolist(), "y": tpr.tolist()},
+        "calibration": {"x": predicted.tolist(), "y": observed.tolist()},
+        "cost": {"x": grid.tolist(), "y": costs.tolist()},
+    }
+
+
+def prune_unused_features(booster: lgb.Booster) -> tuple[lgb.Booster, list[str]]:
+    """The same model re-indexed on the features it splits on (predictions unchanged).
+
+    LightGBM's text format names features once (feature_names, feature_infos) and refers to them
+    by index in each tree's split_feature line; dropping the unused ones is a re-indexing.
+    """
+    names = booster.feature_name()
+    used = booster.feature_importance("split") > 0
+    if used.all():
+        return booster, names
+    new_index = np.cumsum(used) - 1
+    # tree_sizes (byte offsets of the trees) would be stale after re-indexing; without it
+    # LightGBM parses the trees sequentially
+    lines = [line for line in booster.model_to_string().split("\n")
+             if not line.startswith("tree_sizes=")]
+    for i, line in enumerate(lines):
+        if line.startswith("max_feature_idx="):
+            lines[i] = f"max_feature_idx={int(used.sum()) - 1}"
+        elif line.startswith("feature_names="):
+            lines[i] = "feature_names=" + " ".join(n for n, u in zip(names, used, strict=True) if u)
+        elif line.startswith("feature_infos="):
+            infos = line[len("feature_infos="):].split(" ")
+            lines[i] = "feature_infos=" + " ".join(f for f, u in zip(infos, used, strict=True) if u)
+        elif line.startswith("split_feature="):
+            old = [int(v) for v in line[len("split_feature="):].split(" ") if v]
+            lines[i] = "split_feature=" + " ".join(str(new_index[v]) for v in old)
+    pruned = lgb.Booster(model_str="\n".join(lines))
+    kept = [n for n, u in zip(names, used, strict=True) if u]
+    if pruned.feature_name() != kept:
+        raise RuntimeError("pruning the model's features changed their names")
+    return pruned, kept
+
+
+def model_params_record(config: TrainConfig, trees: int) -> dict[str, object]:
+    """The parameters stored in metadata.json and ml.model_runs.params."""
+    params = {k: v for k, v in config.lgb_params().items() if k not in ("verbosity",)}
+    params.update({
+        "n_estimators": trees, "folds": config.folds, "max_rounds": config.max_rounds,
+        "early_stopping_rounds": config.early_stopping_rounds, "max_trees": config.max_trees,
+        "cost_fn_fp": config.cost_fn_fp, "exclude_features": list(config.exclude_features),
+        "calibration": config.calibration, "class_weighting": "none",
+    })
+    return params
+

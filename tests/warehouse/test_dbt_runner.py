@@ -1,0 +1,44 @@
+"""warehouse.dbt_runner: the build releases the DuckDB file, failures name the failing node."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.warehouse.conftest import Build
+from warehouse.dbt_runner import generate_docs, run_dbt
+from warehouse.errors import RunFailure
+
+pytestmark = pytest.mark.dbt
+
+
+def test_build_releases_the_write_lock(dbt_build: Build) -> None:
+    # keep_open: false — a writer can open the file right after dbt returned, in this process
+    con = duckdb.connect(str(dbt_build.db_path))
+    try:
+        con.execute("create or replace table main.lock_probe as select 1 as x")
+        con.execute("drop table main.lock_probe")
+    finally:
+        con.close()
+
+
+def test_build_ran_models_tests_and_unit_tests(dbt_build: Build) -> None:
+    assert dbt_build.nodes > 50
+
+
+def test_failure_names_the_failing_node(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.duckdb"  # no raw schema: the staging view cannot be created
+    with pytest.raises(RunFailure, match="stg_homecredit__bureau_credits"):
+        run_dbt(["run", "--select", "stg_homecredit__bureau_credits"], empty,
+                target_dir=tmp_path / "target", log_dir=tmp_path / "logs")
+    duckdb.connect(str(empty)).close()  # and the file is not left locked
+
+
+def test_docs_generate(dbt_build: Build, tmp_path: Path) -> None:
+    copy = tmp_path / "warehouse.duckdb"
+    copy.write_bytes(dbt_build.db_path.read_bytes())
+    # the marts selection: the serving models need ml.*, which models_ml writes later
+    generate_docs(copy, target_dir=tmp_path / "docs", selector="marts", log_dir=tmp_path / "logs")
+    assert (tmp_path / "docs" / "catalog.json").stat().st_size > 0
+    assert (tmp_path / "docs" / "index.html").exists()

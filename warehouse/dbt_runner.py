@@ -1,0 +1,202 @@
+"""Running the dbt project from Python: the API the refresh flow (and the tests) call.
+
+Owns how dbt is invoked (programmatic `dbtRunner`, project and profile locations, the build
+file it writes, threads), how its outcome is reported (per-node timings logged, warnings
+returned, the first failing node raised as `RunFailure`) and the named selections (`marts`,
+`serving`, defined in warehouse/selectors.yml). The profile (profiles.yml) sets
+`keep_open: false`, so the DuckDB write lock is released when a call returns.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warehouse.config import (
+    DBT_PROJECT_DIR,
+    REPO_ROOT,
+    duckdb_memory_limit,
+    duckdb_threads,
+    pad_paths,
+)
+from warehouse.errors import RunFailure
+
+log = logging.getLogger(__name__)
+
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    unique_id: str
+    status: str
+    seconds: float
+    message: str | None
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """What one dbt invocation did: every node with its status and time."""
+
+    command: list[str]
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status == "warn"]
+
+    def slowest(self, n: int = 5) -> list[NodeResult]:
+        return sorted(self.nodes, key=lambda node: node.seconds, reverse=True)[:n]
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set env vars for the duration of one invocation (profiles.yml reads them), then restore."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _node_results(result: object) -> list[NodeResult]:
+    nodes = []
+    for item in getattr(result, "results", None) or []:
+        node = getattr(item, "node", None)
+        status = getattr(item, "status", "")
+        nodes.append(
+            NodeResult(
+                unique_id=getattr(node, "unique_id", "?"),
+                status=str(getattr(status, "value", status)),
+                seconds=float(getattr(item, "execution_time", 0.0) or 0.0),
+                message=getattr(item, "message", None),
+            )
+        )
+    return nodes
+
+
+def _failure_message(command: Sequence[str], nodes: list[NodeResult], exception: object) -> str:
+    failed = [n for n in nodes if n.status in FAILED_STATUSES]
+    if failed:
+        first = failed[0]
+        more = f" (and {len(failed) - 1} more failing nodes)" if len(failed) > 1 else ""
+        detail = " ".join((first.message or first.status).split())
+        return f"dbt {command[0]}: {first.unique_id}: {detail}{more}"
+    if exception is not None:
+        return f"dbt {command[0]}: {' '.join(str(exception).split())}"
+    return f"dbt {command[0]} failed (see the dbt log)"
+
+
+def _invoke(
+    args: Sequence[str],
+    db_path: Path,
+    *,
+    threads: int | None,
+    target_dir: Path | None,
+    log_dir: Path | None,
+    quiet: bool,
+):
+    from dbt.cli.main import dbtRunner  # heavy import: only when dbt actually runs
+
+    command = list(args)
+    cli = [
+        *command,
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(REPO_ROOT),
+        "--target-path", str(target_dir or DBT_PROJECT_DIR / "target"),
+        "--log-path", str(log_dir or DBT_PROJECT_DIR / "logs"),
+    ]
+    if quiet:
+        cli.insert(0, "--quiet")
+    env = {
+        # models may read PAD_HOME (e.g. the run log view); default as the CLI does
+        "PAD_HOME": str(pad_paths().home),
+        "PAD_DBT_PATH": str(Path(db_path).resolve()),
+        "PAD_THREADS": str(threads or duckdb_threads()),
+        "PAD_MEMORY_LIMIT": duckdb_memory_limit(),
+    }
+    with _environment(env):
+        return dbtRunner().invoke(cli)
+
+
+def run_dbt(
+    args: Sequence[str],
+    db_path: Path,
+    *,
+    threads: int | None = None,
+    target_dir: Path | None = None,
+    log_dir: Path | None = None,
+    quiet: bool = True,
+) -> DbtRun:
+    """Run one dbt command (e.g. ["build", "--selector", "marts"]) against the DuckDB file `db_path`.
+
+    Logs each node's status and time; raises RunFailure naming the first failing node and its
+    message. Warnings (e.g. relationship tests on orphans) do not fail the run; they are in
+    the returned `DbtRun.warnings`. The DuckDB file is closed when this returns.
+    """
+    command = list(args)
+    started = time.perf_counter()
+    outcome = _invoke(
+        command, db_path, threads=threads, target_dir=target_dir, log_dir=log_dir, quiet=quiet
+    )
+    run = DbtRun(command, time.perf_counter() - started, _node_results(outcome.result))
+    for node in run.nodes:
+        log.info("dbt %-12s %7.2fs  %s", node.status, node.seconds, node.unique_id)
+    log.info("dbt %s: %d nodes in %.1fs", " ".join(command), len(run.nodes), run.seconds)
+    if not outcome.success:
+        raise RunFailure(_failure_message(command, run.nodes, outcome.exception))
+    return run
+
+
+def build_marts(
+    db_path: Path, *, threads: int | None = None, full_checks: bool = False, **kwargs
+) -> DbtRun:
+    """Build and test staging → intermediate → marts on `db_path`.
+
+    `full_checks` adds the tests tagged full_scan (the bureau_balance key and the orphan
+    warnings on the big child tables, which the loader already checks or reports)."""
+    selector = "marts_full_checks" if full_checks else "marts"
+    return run_dbt(["build", "--selector", selector], db_path, threads=threads, **kwargs)
+
+
+def build_serving(db_path: Path, *, threads: int | None = None, **kwargs) -> DbtRun:
+    """Build and test the serving schema (selector `serving`) once ml.* has been written."""
+    return run_dbt(["build", "--selector", "serving"], db_path, threads=threads, **kwargs)
+
+
+def generate_docs(
+    db_path: Path, target_dir: Path, *, selector: str | None = None, **kwargs
+) -> DbtRun:
+    """`dbt docs generate` into `target_dir` (catalog.json, manifest.json, index.html).
+
+    `selector` limits the nodes compiled (e.g. "marts" before ml.* exists)."""
+    args = ["docs", "generate"] + (["--selector", selector] if selector else [])
+    return run_dbt(args, db_path, target_dir=target_dir, **kwargs)
+
+
+def compile_node_sql(model: str, db_path: Path, work_dir: Path) -> str:
+    """The compiled SQL of one model (used to render feature_catalog without building)."""
+    outcome = _invoke(
+        ["--log-level", "none", "compile", "--select", model],
+        db_path,
+        threads=1,
+        target_dir=work_dir / "target",
+        log_dir=work_dir / "logs",
+        quiet=True,
+    )
+    if not outcome.success:
+        raise RunFailure(f"dbt compile {model}: {outcome.exception or 'failed'}")
+    for item in outcome.result.results:
+        if item.node.name == model:
+            return item.node.compiled_code
+    raise RunFailure(f"dbt compile: model {model} not found")
