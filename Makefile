@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CLIENTS ?= 20000
 export PAD_HOME ?= $(CURDIR)/data
 
-.PHONY: install demo test bench lint browsers clean
+.PHONY: install demo api test bench lint browsers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,15 @@ browsers:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
+# Generate a portfolio, refresh it with a trained model, then serve the dashboard (Ctrl-C stops).
 demo: install
 	$(BIN)/pad sample --clients $(CLIENTS) --out $(PAD_HOME)/raw
-	$(BIN)/pad refresh --raw $(PAD_HOME)/raw
+	$(BIN)/pad refresh --raw $(PAD_HOME)/raw --retrain
+	@echo "dashboard: http://127.0.0.1:5006/   (lookup API: make api)"
+	$(BIN)/pad dashboard --port 5006
+
+api: install
+	$(BIN)/pad api
 
 test: install browsers
 	$(BIN)/python -m pytest -q

@@ -51,8 +51,16 @@ def test_refresh_publishes_marts_and_records_the_run(refreshed: Path) -> None:
                        "(select count(*) from raw.application_test)").fetchone()[0]
     con.close()
     assert clients == apps == 1500
+    con = duckdb.connect(str(refreshed / "warehouse.duckdb"), read_only=True)
+    scores = con.execute("select count(*), count(distinct model_version) "
+                         "from serving.client_scores").fetchone()
+    logged = con.execute("select status from serving.refresh_runs").fetchall()
+    con.close()
+    assert scores == (1500, 1)
+    assert logged == [("success",)]
     [run] = records(refreshed)
     assert run["status"] == "success" and run["published"] is True
+    assert run["retrained"] is True and run["model_version"]  # no champion yet: it trained
     assert run["clients"] == 1500 and run["rows_loaded"] > 100_000
     assert run["seconds_validate_load"] > 0 and run["seconds_publish"] is not None
     assert not list((refreshed / "build").glob("*")), "the private build file is gone"
