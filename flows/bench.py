@@ -29,6 +29,16 @@ class Measurement:
     seconds: float
     peak_rss_mb: float
     baseline_seconds: float | None = None
+    note: str = ""
+
+
+@dataclass
+class StepOutcome:
+    """What a step reports: rows handled, its own timing when set-up must not count, a note."""
+
+    rows: int
+    seconds: float | None = None
+    note: str = ""
 
 
 # --- the steps: each takes (paths, clients, seed) and returns the number of rows it handled ---
@@ -96,13 +106,97 @@ def step_dbt(paths: PadPaths, clients: int, seed: int) -> tuple[int, float]:
     return rows, seconds
 
 
-StepFunc = Callable[[PadPaths, int, int], int | tuple[int, float]]
+def _refresh(paths: PadPaths, retrain: bool) -> StepOutcome:
+    from flows.refresh import run_refresh
+    from flows.runs import last_published
+
+    started = time.perf_counter()
+    run_refresh(raw=paths.raw, retrain=retrain, paths=paths)
+    seconds = time.perf_counter() - started
+    record = last_published(paths) or {}
+    parts = ", ".join(f"{k[8:]} {v:.0f}s" for k, v in record.items()
+                      if k.startswith("seconds_") and v and k != "seconds_total")
+    return StepOutcome(rows=int(record.get("clients") or 0), seconds=seconds, note=parts)
+
+
+def step_refresh_cold(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
+    """Cold refresh end to end with training: no published warehouse, no model."""
+    import shutil
+
+    for folder in (paths.models, paths.runs, paths.build):
+        shutil.rmtree(folder, ignore_errors=True)
+    paths.warehouse.unlink(missing_ok=True)
+    return _refresh(paths, retrain=True)
+
+
+def step_refresh_unchanged(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
+    """A second refresh on the same inputs, no retrain (after refresh_cold)."""
+    if not paths.warehouse.exists():
+        step_refresh_cold(paths, clients, seed)
+    outcome = _refresh(paths, retrain=False)
+    return StepOutcome(rows=outcome.rows, seconds=outcome.seconds, note="nothing recomputed")
+
+
+def step_quality(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
+    """Model AUC on the pending clients against truth.csv, the oracle AUC, and their ratio."""
+    import duckdb
+    from sklearn.metrics import roc_auc_score
+
+    if not paths.warehouse.exists():
+        step_refresh_cold(paths, clients, seed)
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    frame = con.execute(f"""
+        select s.probability_default, t.true_probability, t.outcome
+        from serving.client_scores s
+        join read_csv('{paths.raw / 'truth.csv'}') t using (sk_id_curr)
+        join serving.clients c using (sk_id_curr)
+        where c.population = 'pending'""").df()
+    con.close()
+    model = roc_auc_score(frame["outcome"], frame["probability_default"])
+    oracle = roc_auc_score(frame["outcome"], frame["true_probability"])
+    relative = (model - 0.5) / (oracle - 0.5)
+    return StepOutcome(rows=len(frame), seconds=0.0,
+                       note=f"model AUC {model:.4f}, oracle AUC {oracle:.4f}, "
+                            f"relative {relative:.3f} (pending clients)")
+
+
+def step_api(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
+    from dashboard.bench import measure_api
+
+    if not paths.warehouse.exists():
+        step_refresh_cold(paths, clients, seed)
+    notes, total = [], 0
+    for concurrency in (8, 32):
+        result = measure_api(paths.warehouse, concurrency=concurrency, requests=2000)
+        total += int(result["requests"])
+        notes.append(f"{concurrency} clients: p50 {result['p50_ms']:.1f} ms, "
+                     f"p99 {result['p99_ms']:.1f} ms, {result['rps']:.0f} req/s")
+    return StepOutcome(rows=total, seconds=0.0, note="; ".join(notes))
+
+
+def step_dashboard(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
+    from dashboard.bench import measure_dashboard_switch
+
+    if not paths.warehouse.exists():
+        step_refresh_cold(paths, clients, seed)
+    seconds = measure_dashboard_switch(paths.warehouse, switches=10)
+    return StepOutcome(rows=10, seconds=seconds, note="median time to a complete client page")
+
+
+StepFunc = Callable[[PadPaths, int, int], "int | tuple[int, float] | StepOutcome"]
 STEPS: dict[str, tuple[StepFunc, StepFunc | None]] = {
     "sample": (step_sample, None),
     "validate": (step_validate, None),
     "load": (step_load, baseline_load),
     "dbt": (step_dbt, None),
+    "refresh_cold": (step_refresh_cold, None),
+    "refresh_unchanged": (step_refresh_unchanged, None),
+    "quality": (step_quality, None),
+    "api": (step_api, None),
+    "dashboard": (step_dashboard, None),
 }
+DEFAULT_STEPS = ["sample", "validate", "load", "dbt", "refresh_cold", "refresh_unchanged",
+                 "quality", "api", "dashboard"]
 
 
 def _run_child(step: str, home: Path, clients: int, seed: int, baseline: bool) -> Measurement:
@@ -120,7 +214,7 @@ def _run_child(step: str, home: Path, clients: int, seed: int, baseline: bool) -
     data = json.loads(result_file.read_text())
     result_file.unlink()
     return Measurement(step=step, rows=data["rows"], seconds=data["seconds"],
-                       peak_rss_mb=usage.ru_maxrss / 1024)
+                       peak_rss_mb=usage.ru_maxrss / 1024, note=data.get("note", ""))
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -132,30 +226,35 @@ def _child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     outcome = func(paths, args.clients, args.seed)
     seconds = time.perf_counter() - started
-    if isinstance(outcome, tuple):  # the step timed its own core, without its set-up
+    note = ""
+    if isinstance(outcome, StepOutcome):
+        rows, note = outcome.rows, outcome.note
+        seconds = outcome.seconds if outcome.seconds is not None else seconds
+    elif isinstance(outcome, tuple):  # the step timed its own core, without its set-up
         rows, seconds = outcome
     else:
         rows = outcome
-    Path(args.result).write_text(json.dumps({"rows": rows, "seconds": seconds}))
+    Path(args.result).write_text(json.dumps({"rows": rows, "seconds": seconds, "note": note}))
 
 
 def render_table(results: list[Measurement], clients: int, repeat: int) -> str:
     header = (f"pad bench — {clients:,} clients, median of {repeat} run(s), "
               f"{os.cpu_count()} cores")
     lines = [header, "",
-             "| step | rows | seconds | rows/s | peak RSS (MB) | baseline s | ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| step | rows | seconds | rows/s | peak RSS (MB) | baseline s | ratio | notes |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
     for m in results:
         base = f"{m.baseline_seconds:.2f}" if m.baseline_seconds else "—"
         ratio = f"{m.seconds / m.baseline_seconds:.2f}" if m.baseline_seconds else "—"
-        lines.append(f"| {m.step} | {m.rows:,} | {m.seconds:.2f} | {m.rows / m.seconds:,.0f} | "
-                     f"{m.peak_rss_mb:,.0f} | {base} | {ratio} |")
+        rate = f"{m.rows / m.seconds:,.0f}" if m.seconds > 0 else "—"
+        lines.append(f"| {m.step} | {m.rows:,} | {m.seconds:.2f} | {rate} | "
+                     f"{m.peak_rss_mb:,.0f} | {base} | {ratio} | {m.note} |")
     return "\n".join(lines)
 
 
 def run_bench(clients: int, steps: list[str] | None, home: str | None, seed: int,
               repeat: int = 3) -> int:
-    chosen = steps or list(STEPS)
+    chosen = steps or DEFAULT_STEPS
     unknown = [s for s in chosen if s not in STEPS]
     if unknown:
         from warehouse.errors import BadInput
@@ -172,7 +271,7 @@ def run_bench(clients: int, steps: list[str] | None, home: str | None, seed: int
             runs = [_run_child(step, root, clients, seed, baseline=False) for _ in range(repeat)]
             m = Measurement(step=step, rows=runs[0].rows,
                             seconds=statistics.median(r.seconds for r in runs),
-                            peak_rss_mb=max(r.peak_rss_mb for r in runs))
+                            peak_rss_mb=max(r.peak_rss_mb for r in runs), note=runs[-1].note)
             if STEPS[step][1] is not None:
                 base = [_run_child(step, root, clients, seed, baseline=True).seconds
                         for _ in range(repeat)]
