@@ -1,0 +1,34 @@
+"""`pad bench`: steps run in child processes and come back as one table."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.bench import Measurement, render_table, run_bench
+from flows.cli import main
+
+
+def test_bench_prints_one_table_with_medians_rss_and_baseline(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture
+                                                              ) -> None:
+    assert run_bench(clients=200, steps=["sample", "load"], home=str(tmp_path), seed=3,
+                     repeat=1) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| step | rows | seconds |")
+    sample, load = rows[1].split("|"), rows[2].split("|")
+    assert sample[1].strip() == "sample" and load[1].strip() == "load"
+    assert int(load[2].strip().replace(",", "")) > 20_000  # every raw row loaded
+    assert float(load[5].strip().replace(",", "")) > 50  # a child's peak RSS in MB
+    assert float(load[7].strip()) > 0  # ratio to the plain DuckDB read
+
+
+def test_unknown_step_is_bad_usage(capsys: pytest.CaptureFixture) -> None:
+    assert main(["bench", "--steps", "sample,teleport"]) == 2
+    assert "unknown bench step(s) teleport" in capsys.readouterr().err
+
+
+def test_table_shows_notes_and_no_rate_for_zero_time() -> None:
+    table = render_table([Measurement("quality", 412, 0.0, 250.0, note="relative 0.9")], 3000, 1)
+    assert "| quality | 412 | 0.00 | — | 250 | — | — | relative 0.9 |" in table
