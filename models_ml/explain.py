@@ -95,7 +95,7 @@ def explain_chunk(model: ScoringModel, info: FeatureInfo, ids: np.ndarray, X: np
     n = len(ids)
     scores = pa.table({
         "sk_id_curr": pa.array(ids, pa.int64()),
-        "model_version": pa.array([model.version] * n, pa.string()),
+        "model_version": repeated(model.version, n),
         "probability_default": scored["probability_default"],
         "score": pa.array(scored["score"], pa.int32()),
         "decision": pa.array(scored["decision"], pa.string()),
@@ -136,11 +136,11 @@ def top_drivers(model: ScoringModel, info: FeatureInfo, ids: np.ndarray, X: np.n
     feature_value = X[rows, cols].astype(np.float64)  # X holds the exact (float64) values
     return pa.table({
         "sk_id_curr": pa.array(ids[rows], pa.int64()),
-        "model_version": pa.array([model.version] * len(rows), pa.string()),
+        "model_version": repeated(model.version, len(rows)),
         "rank": pa.array(rank, pa.int32()),
-        "feature_name": pa.array(np.asarray(model.features, dtype=object)[cols], pa.string()),
-        "feature_label": pa.array(info.labels[cols], pa.string()),
-        "family": pa.array(info.families[cols], pa.string()),
+        "feature_name": encoded(cols, model.features),
+        "feature_label": encoded(cols, info.labels),
+        "family": encoded(cols, info.families),
         # NaN (missing) becomes SQL null
         "feature_value": pa.array(feature_value, pa.float64(), from_pandas=True),
         "shap_value": values,
@@ -157,13 +157,14 @@ def sum_families(info: FeatureInfo, shap_values: np.ndarray) -> tuple[list[str],
 def family_table(model: ScoringModel, ids: np.ndarray, families: list[str],
                  family_shap: np.ndarray) -> pa.Table:
     n, m = family_shap.shape
-    labels = np.array([FAMILY_BY_CODE[f].label for f in families], dtype=object)
+    labels = [FAMILY_BY_CODE[f].label for f in families]
     values = family_shap.ravel()
+    position = np.tile(np.arange(m), n)
     return pa.table({
         "sk_id_curr": pa.array(np.repeat(ids, m), pa.int64()),
-        "model_version": pa.array([model.version] * (n * m), pa.string()),
-        "family": pa.array(np.tile(np.array(families, dtype=object), n), pa.string()),
-        "family_label": pa.array(np.tile(labels, n), pa.string()),
+        "model_version": repeated(model.version, n * m),
+        "family": encoded(position, families),
+        "family_label": encoded(position, labels),
         "shap_value": values,
         "points": -model.scaling.factor * values,
     })
@@ -184,16 +185,26 @@ def top_reasons(model: ScoringModel, ids: np.ndarray, families: list[str],
     keep = eligible[rows, cols]
     rows, cols = rows[keep], cols[keep]
     rank = np.tile(np.arange(1, take + 1), n)[keep]
-    codes = np.array(families, dtype=object)[cols]
     return pa.table({
         "sk_id_curr": pa.array(ids[rows], pa.int64()),
-        "model_version": pa.array([model.version] * len(rows), pa.string()),
+        "model_version": repeated(model.version, len(rows)),
         "rank": pa.array(rank, pa.int32()),
-        "reason_code": pa.array([FAMILY_BY_CODE[c].reason_code for c in codes], pa.string()),
-        "reason_text": pa.array([FAMILY_BY_CODE[c].reason_text for c in codes], pa.string()),
-        "family": pa.array(codes, pa.string()),
+        "reason_code": encoded(cols, [FAMILY_BY_CODE[f].reason_code for f in families]),
+        "reason_text": encoded(cols, [FAMILY_BY_CODE[f].reason_text for f in families]),
+        "family": encoded(cols, families),
         "points": points[rows, cols],
     })
+
+
+def encoded(positions: np.ndarray, values: list[str] | np.ndarray) -> pa.DictionaryArray:
+    """values[positions] as a dictionary-encoded string column: building millions of Python
+    strings per chunk would cost more than the SHAP values themselves; DuckDB reads it as text."""
+    return pa.DictionaryArray.from_arrays(pa.array(positions, pa.int32()),
+                                          pa.array(list(values), pa.string()))
+
+
+def repeated(value: str, n: int) -> pa.DictionaryArray:
+    return encoded(np.zeros(n, dtype=np.int32), [value])
 
 
 def mean_abs_shap(model: ScoringModel, X: np.ndarray, threads: int, chunk_rows: int

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +149,17 @@ def iter_client_chunks(con: duckdb.DuckDBPyConnection, features: list[str], chun
             pending, buffered = [], 0
     if buffered:
         yield _chunk_matrix(pa.Table.from_batches(pending), features)
+
+
+def prefetch(chunks: Iterator[FeatureMatrix]) -> Iterator[FeatureMatrix]:
+    """The same chunks, each next one read in a background thread while the caller works on
+    the current one: DuckDB and the Arrow → NumPy copy release the GIL, so reading overlaps
+    with TreeSHAP instead of adding to it."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        upcoming = pool.submit(next, chunks, None)
+        while (chunk := upcoming.result()) is not None:
+            upcoming = pool.submit(next, chunks, None)
+            yield chunk
 
 
 def _chunk_matrix(table: pa.Table, features: list[str]) -> FeatureMatrix:

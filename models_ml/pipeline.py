@@ -37,6 +37,7 @@ from models_ml.features import (
     fingerprint_history,
     iter_client_chunks,
     list_feature_columns,
+    prefetch,
     read_catalog,
     read_history,
     select_model_features,
@@ -45,7 +46,6 @@ from models_ml.guard import GuardDecision, judge_challenger
 from models_ml.registry import (
     ModelRecord,
     find_champion,
-    get_model,
     list_models,
     load_scoring_model,
     new_version_id,
@@ -257,9 +257,9 @@ def _importance(model: ScoringModel, full_booster, history: FeatureMatrix, confi
 # --- scoring ------------------------------------------------------------------------------------
 
 def score_clients(db_path: Path, models_dir: Path, previous_db: Path | None = None,
-                  config: MlConfig | None = None, version: str | None = None) -> ScoreResult:
-    """Score and explain every client of marts.client_features with the champion (or
-    `version`) into ml.client_scores / client_drivers / client_families / client_reasons.
+                  config: MlConfig | None = None) -> ScoreResult:
+    """Score and explain every client of marts.client_features with the champion into
+    ml.client_scores / client_drivers / client_families / client_reasons.
 
     With `previous_db` (a previously published warehouse, attached read-only; it may be
     `db_path` itself), clients whose feature row hash and model version are unchanged are
@@ -267,7 +267,7 @@ def score_clients(db_path: Path, models_dir: Path, previous_db: Path | None = No
     """
     config = config or load_config()
     started = time.perf_counter()
-    record = get_model(Path(models_dir), version) if version else find_champion(Path(models_dir))
+    record = find_champion(Path(models_dir))
     if record is None:
         raise RunFailure(f"{models_dir}: no champion model; train one first (pad refresh "
                          "--retrain)")
@@ -359,15 +359,17 @@ def _score_todo(con: duckdb.DuckDBPyConnection, model: ScoringModel, info: Featu
         return
     scored_at = datetime.now().replace(microsecond=0)
     reader = con.cursor()
+    if todo is not None:
+        reader.register("_ml_todo", todo)
+    stream = prefetch(iter_client_chunks(reader, model.features, config.explain.chunk_rows,
+                                         only_table="_ml_todo" if todo is not None else None))
     try:
-        if todo is not None:
-            reader.register("_ml_todo", todo)
-        for chunk in iter_client_chunks(reader, model.features, config.explain.chunk_rows,
-                                        only_table="_ml_todo" if todo is not None else None):
+        for chunk in stream:
             output = explain_chunk(model, info, chunk.ids, chunk.X, scored_at, config.explain,
                                    config.train.threads)
             insert_chunk(con, output, "_ml_hashes")
     finally:
+        stream.close()  # waits for a read in flight before the cursor goes away
         reader.close()
 
 
