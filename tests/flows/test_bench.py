@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.bench import Measurement, render_table, run_bench
+from flows.bench import Measurement, median_run, render_table, run_bench
 from flows.cli import main
 
 
@@ -32,3 +32,12 @@ def test_unknown_step_is_bad_usage(capsys: pytest.CaptureFixture) -> None:
 def test_table_shows_notes_and_no_rate_for_zero_time() -> None:
     table = render_table([Measurement("quality", 412, 0.0, 250.0, note="relative 0.9")], 3000, 1)
     assert "| quality | 412 | 0.00 | — | 250 | — | — | relative 0.9 |" in table
+
+
+def test_note_comes_from_the_median_run_by_rank_else_by_seconds() -> None:
+    runs = [Measurement("api", 10, 1.0, 9.0, note="p99 80", rank=80.0),
+            Measurement("api", 10, 3.0, 9.0, note="p99 40", rank=40.0),
+            Measurement("api", 10, 2.0, 9.0, note="p99 55", rank=55.0)]
+    assert median_run(runs).note == "p99 55"
+    timed = [Measurement("dbt", 1, s, 1.0, note=f"{s}") for s in (5.0, 1.0, 3.0, 9.0)]
+    assert median_run(timed).note == "3.0"  # the lower middle of an even count
