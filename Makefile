@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CLIENTS ?= 20000
 export PAD_HOME ?= $(CURDIR)/data
 
-.PHONY: install demo api test bench lint browsers clean
+.PHONY: install demo api docs test bench lint browsers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ test: install browsers
 
 bench: install
 	$(BIN)/pad bench
+
+docs: install
+	$(BIN)/python -m warehouse.dbt_runner
 
 lint: install
 	$(BIN)/ruff check warehouse flows models_ml dashboard tests

@@ -186,14 +186,22 @@ def hammer(base_url: str, paths: list[str], concurrency: int,
                 if path is None:
                     return
                 started = time.perf_counter()
-                connection.request("GET", path)
-                response = connection.getresponse()
-                response.read()
+                try:
+                    connection.request("GET", path)
+                    response = connection.getresponse()
+                    response.read()
+                    status = str(response.status)
+                except (http.client.HTTPException, OSError) as exc:
+                    # a dropped connection is a failed request, not the end of this client
+                    connection.close()
+                    connection = http.client.HTTPConnection(parsed.hostname, parsed.port,
+                                                            timeout=30)
+                    status = type(exc).__name__
                 elapsed = time.perf_counter() - started
                 with lock:
                     latencies.append(elapsed)
-                    if response.status != 200:
-                        errors.append(f"{response.status} {path}")
+                    if status != "200":
+                        errors.append(f"{status} {path}")
         finally:
             connection.close()
 

@@ -298,9 +298,11 @@ class Lookup:
         return current, cur or current.con.cursor()
 
     def _release(self, snap: _Snapshot, cur: duckdb.DuckDBPyConnection) -> None:
+        reusable = _drop_pending_result(cur)
         with self._lock:
             snap.users -= 1
-            snap.idle.append(cur)
+            if reusable:
+                snap.idle.append(cur)
             if snap.retired and snap.users == 0:
                 snap.close()
 
@@ -689,6 +691,20 @@ class Lookup:
 
 
 # --- helpers (module level: no state) ---------------------------------------------------------
+
+
+def _drop_pending_result(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Make a cursor fit for the next request; False (and closed) when it cannot be.
+
+    A result read with fetchone() stays unfinished, and DuckDB 2 refuses other work (sql())
+    on a cursor holding one, so the pool drops it first. DuckDB 1.x has no abort(): its
+    cursors are closed instead of pooled."""
+    try:
+        cur.abort()
+        return True
+    except (AttributeError, duckdb.Error):
+        cur.close()
+        return False
 
 
 def _first_line(exc: BaseException) -> str:

@@ -176,7 +176,8 @@ def step_api(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
         seconds += float(result["seconds"])
         p99_at_8 = p99_at_8 if p99_at_8 is not None else float(result["p99_ms"])
         notes.append(f"{concurrency} clients: p50 {result['p50_ms']:.1f} ms, "
-                     f"p99 {result['p99_ms']:.1f} ms, {result['rps']:.0f} req/s")
+                     f"p99 {result['p99_ms']:.1f} ms, {result['rps']:.0f} req/s, "
+                     f"{result['errors']} errors")
     # seconds: the measured requests only (server start and warm-up excluded)
     return StepOutcome(rows=total, seconds=seconds, note="; ".join(notes), rank=p99_at_8)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from warehouse.config import (
     DBT_PROJECT_DIR,
     REPO_ROOT,
+    PadPaths,
     duckdb_memory_limit,
     duckdb_threads,
     pad_paths,
@@ -200,3 +201,30 @@ def compile_node_sql(model: str, db_path: Path, work_dir: Path) -> str:
         if item.node.name == model:
             return item.node.compiled_code
     raise RunFailure(f"dbt compile: model {model} not found")
+
+
+def docs_of_published(paths: PadPaths, target_dir: Path) -> Path:
+    """The whole project's dbt docs (raw → marts → ml → serving, with the dashboard and API
+    exposures) for the published warehouse; returns the self-contained static page.
+
+    dbt opens its database read-write, so it works on a copy under build/: readers of the
+    published file and a running refresh are never blocked.
+    """
+    import shutil
+
+    if not paths.warehouse.exists():
+        raise RunFailure(f"no warehouse published yet at {paths.warehouse} (run `pad refresh`)")
+    paths.build.mkdir(parents=True, exist_ok=True)
+    copy = paths.build / f"docs-{os.getpid()}.duckdb"
+    try:
+        shutil.copyfile(paths.warehouse, copy)
+        run_dbt(["docs", "generate", "--static"], copy, target_dir=target_dir,
+                log_dir=target_dir / "logs")
+    finally:
+        copy.unlink(missing_ok=True)
+    return target_dir / "static_index.html"
+
+
+if __name__ == "__main__":  # `make docs`
+    page = docs_of_published(pad_paths(), pad_paths().home / "docs")
+    print(f"dbt docs: {page.resolve()}")

@@ -424,6 +424,21 @@ def test_concurrent_lookups_during_publishes(tmp_path: Path) -> None:
     lk.close()
 
 
+def test_pooled_cursors_carry_no_unfinished_result_into_the_next_request(
+        warehouse_path: Path, ids: SampleIds) -> None:
+    # health() reads one row of a result (fetchone); the cursor goes back to the pool, and
+    # the next request's first use of it (loading the client rows) must still work
+    lk = Lookup(warehouse_path)
+    try:
+        for _ in range(3):
+            assert lk.health().status == "ok"
+            assert lk.client(ids.history).sk_id_curr == ids.history
+            assert lk.score(ids.pending).sk_id_curr == ids.pending
+            assert lk.model().model_version
+    finally:
+        lk.close()
+
+
 def test_values_are_json_safe(lookup: Lookup, ids: SampleIds) -> None:
     record = lookup.client(ids.history).model_dump()
     assert not any(isinstance(v, float) and not np.isfinite(v) for v in record.values())

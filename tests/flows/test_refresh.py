@@ -17,6 +17,7 @@ import pytest
 from flows.publish import publish, refresh_lock
 from flows.refresh import run_refresh
 from warehouse.config import pad_paths
+from warehouse.dbt_runner import docs_of_published
 from warehouse.errors import BadInput, RunFailure
 
 pytestmark = [pytest.mark.slow, pytest.mark.dbt]
@@ -64,6 +65,23 @@ def test_refresh_publishes_marts_and_records_the_run(refreshed: Path) -> None:
     assert run["clients"] == 1500 and run["rows_loaded"] > 100_000
     assert run["seconds_validate_load"] > 0 and run["seconds_publish"] is not None
     assert not list((refreshed / "build").glob("*")), "the private build file is gone"
+
+
+def test_docs_show_the_whole_lineage_of_the_published_warehouse(refreshed: Path,
+                                                                tmp_path: Path) -> None:
+    home = copy_home(refreshed, tmp_path / "home")
+    before = digest(home / "warehouse.duckdb")
+    page = docs_of_published(pad_paths(home), tmp_path / "docs")
+    assert page.is_file() and page.stat().st_size > 100_000
+    manifest = json.loads((tmp_path / "docs" / "manifest.json").read_text())
+    catalog = json.loads((tmp_path / "docs" / "catalog.json").read_text())
+    exposed = {e["name"]: e["depends_on"]["nodes"] for e in manifest["exposures"].values()}
+    assert {"dashboard", "lookup_api"} <= set(exposed), exposed
+    assert all(any(".client_scores" in n for n in nodes) for nodes in exposed.values())
+    documented = {n.split(".")[-1] for n in catalog["nodes"]}
+    assert {"client_features", "client_scores", "client_drivers"} <= documented
+    assert digest(home / "warehouse.duckdb") == before  # dbt worked on a copy
+    assert not list((home / "build").glob("*.duckdb"))
 
 
 def test_unchanged_inputs_recompute_nothing(refreshed: Path, small_raw: Path, tmp_path: Path
