@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hmac
 import sys
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +24,14 @@ from fastapi import FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
-from dashboard.config import API_HOST, API_PORT, api_token, is_loopback, lookup_threads
+from dashboard.config import (
+    API_HOST,
+    API_PORT,
+    api_threads,
+    api_token,
+    is_loopback,
+    lookup_threads,
+)
 from dashboard.lookup import (
     MAX_ID,
     MAX_LIMIT,
@@ -90,10 +98,20 @@ class BearerToken:
         await self.app(scope, receive, send)
 
 
+@asynccontextmanager
+async def worker_threads(_: FastAPI) -> AsyncIterator[None]:
+    """Size the thread pool the synchronous routes run in (see `api_threads`)."""
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = api_threads()
+    yield
+
+
 def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None = None) -> FastAPI:
     """The API app over the published warehouse file `warehouse` (the test entry point)."""
     lookup = lookup or Lookup(warehouse, threads=lookup_threads())
     app = FastAPI(
+        lifespan=worker_threads,
         title="Prêt à dépenser — lookup API",
         version="1.0",
         description="Read-only scores, explanations and comparisons of the published "

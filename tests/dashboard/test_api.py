@@ -30,6 +30,18 @@ def feature(client: TestClient) -> str:
     return client.get("/features").json()["items"][0]["feature_name"]
 
 
+def test_routes_run_in_a_small_thread_pool(warehouse_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import anyio.to_thread
+
+    monkeypatch.setenv("PAD_API_THREADS", "3")
+    with TestClient(create_app(warehouse_path)) as c:
+        assert c.get("/health").status_code == 200
+        tokens = c.portal.call(
+            lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+    assert tokens == 3
+
+
 def test_health_and_docs(client: TestClient) -> None:
     health = client.get("/health")
     assert health.status_code == 200 and health.json()["status"] == "ok"
