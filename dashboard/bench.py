@@ -171,6 +171,10 @@ def hammer(base_url: str, paths: list[str], concurrency: int,
     the server under test would lose. A real client runs elsewhere.
     """
     parsed = urlsplit(base_url)
+
+    def connect() -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -178,7 +182,7 @@ def hammer(base_url: str, paths: list[str], concurrency: int,
     deadline = time.perf_counter() + max_seconds
 
     def worker() -> None:
-        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+        connection = connect()
         try:
             while time.perf_counter() < deadline:
                 with lock:
@@ -194,8 +198,7 @@ def hammer(base_url: str, paths: list[str], concurrency: int,
                 except (http.client.HTTPException, OSError) as exc:
                     # a dropped connection is a failed request, not the end of this client
                     connection.close()
-                    connection = http.client.HTTPConnection(parsed.hostname, parsed.port,
-                                                            timeout=30)
+                    connection = connect()
                     status = type(exc).__name__
                 elapsed = time.perf_counter() - started
                 with lock:

@@ -136,11 +136,26 @@ class _Snapshot:
     users: int = 0
     retired: bool = False
 
+    def retire(self) -> None:
+        """No new request gets this snapshot; it closes now, or when its last user ends."""
+        self.retired = True
+        if self.users == 0:
+            self.close()
+
     def close(self) -> None:
         for cursor in self.idle:
             cursor.close()
         self.idle.clear()
         self.con.close()
+
+
+def positions_in(sorted_ids: np.ndarray, wanted: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Index of each wanted id in `sorted_ids` (ascending), -1 where absent."""
+    wanted = np.asarray(wanted, dtype=np.int64)
+    if not len(sorted_ids):
+        return np.full(len(wanted), -1)
+    at = np.minimum(np.searchsorted(sorted_ids, wanted), len(sorted_ids) - 1)
+    return np.where(sorted_ids[at] == wanted, at, -1)
 
 
 @dataclass(frozen=True)
@@ -160,10 +175,7 @@ class ClientIndex:
 
     def positions(self, wanted: Sequence[int] | np.ndarray) -> np.ndarray:
         """Index of each wanted id, -1 where absent."""
-        wanted = np.asarray(wanted, dtype=np.int64)
-        at = np.searchsorted(self.ids, wanted)
-        found = (at < len(self.ids)) & (self.ids[np.minimum(at, len(self.ids) - 1)] == wanted)
-        return np.where(found, at, -1)
+        return positions_in(self.ids, wanted)
 
     def contains(self, sk_id_curr: int) -> bool:
         return bool(self.positions([sk_id_curr])[0] >= 0)
@@ -207,8 +219,8 @@ class ClientRows:
     columns: dict[str, pa.Array]
 
     def row(self, sk_id_curr: int) -> dict[str, Any] | None:
-        at = int(np.searchsorted(self.ids, sk_id_curr))
-        if at == len(self.ids) or self.ids[at] != sk_id_curr:
+        at = int(positions_in(self.ids, [sk_id_curr])[0])
+        if at < 0:
             return None
         return {name: _clean(column[at].as_py()) for name, column in self.columns.items()}
 
@@ -289,12 +301,9 @@ class Lookup:
             current = self._current
             if current is None or current.key != key:
                 con = open_published(self.warehouse, self._threads, self._memory_limit)
-                fresh = _Snapshot(key=key, con=con)
                 if current is not None:
-                    current.retired = True
-                    if current.users == 0:
-                        current.close()
-                self._current = current = fresh
+                    current.retire()
+                self._current = current = _Snapshot(key=key, con=con)
             current.users += 1
             cur = current.idle.pop() if current.idle else None
         return current, cur or current.con.cursor()
@@ -323,9 +332,7 @@ class Lookup:
     def close(self) -> None:
         with self._lock:
             if self._current is not None:
-                self._current.retired = True
-                if self._current.users == 0:
-                    self._current.close()
+                self._current.retire()
                 self._current = None
 
     @staticmethod
@@ -417,13 +424,12 @@ class Lookup:
         """Drivers (top contributions), families (all contributions summed) and reasons."""
         _check_id(sk_id_curr)
         with self._session() as (snap, cur):
-            # one query for the four tables: per-query overhead, not the point scans,
-            # dominates here; no ORDER BY either (a sort costs more than the rows it sorts)
             scored = self._row(snap, cur, "client_scores", sk_id_curr)
+            # one query for the three tables: per-query overhead, not the point scans,
+            # dominates here; no ORDER BY either (a sort costs more than the rows it sorts)
             parts: dict[int, list[tuple[Any, ...]]] = {0: [], 1: [], 2: []}
             for row in cur.execute(EXPLANATION_SQL, [sk_id_curr]).fetchall():
                 parts[row[0]].append(tuple(_clean(v) for v in row[1:]))
-            head = [{k: scored[k] for k in ("model_version", "score", "probability_default")}]
             drivers = [dict(zip(("rank", "feature_name", "feature_label", "family",
                                  "feature_value", "shap_value", "points"), r, strict=True))
                        for r in parts[0]]
@@ -431,10 +437,10 @@ class Lookup:
                          "points": r[6]} for r in parts[1]]
             reasons = [{"rank": r[0], "reason_code": r[1], "reason_text": r[2],
                         "points": r[6]} for r in parts[2]]
-            base_value, base_points = self._base(snap, cur, head[0], families)
-        score = int(head[0]["score"])
+            base_value, base_points = self._base(snap, cur, scored, families)
+        score = int(scored["score"])
         return Explanation(
-            sk_id_curr=sk_id_curr, model_version=head[0]["model_version"],
+            sk_id_curr=sk_id_curr, model_version=scored["model_version"],
             base_value=base_value, base_points=base_points,
             score=score,
             drivers=[Driver(**d) for d in sorted(drivers, key=lambda d: d["rank"])],
@@ -560,11 +566,10 @@ class Lookup:
                    wanted: Sequence[int]) -> np.ndarray:
         """The feature's value for each wanted client (NaN when missing or absent)."""
         ids, values = self._feature_values(snap, cur, feature)
-        wanted_ids = np.asarray(wanted, dtype=np.int64)
-        if not len(ids) or not len(wanted_ids):
-            return np.full(len(wanted_ids), np.nan)
-        at = np.minimum(np.searchsorted(ids, wanted_ids), len(ids) - 1)
-        return np.where(ids[at] == wanted_ids, values[at], np.nan)
+        if not len(ids):
+            return np.full(len(wanted), np.nan)
+        at = positions_in(ids, wanted)
+        return np.where(at >= 0, values[np.maximum(at, 0)], np.nan)
 
     def _group_bins(self, snap: _Snapshot, cur: duckdb.DuckDBPyConnection, feature: str,
                     group: str) -> list[Bin]:

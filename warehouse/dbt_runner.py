@@ -226,5 +226,6 @@ def docs_of_published(paths: PadPaths, target_dir: Path) -> Path:
 
 
 if __name__ == "__main__":  # `make docs`
-    page = docs_of_published(pad_paths(), pad_paths().home / "docs")
+    paths = pad_paths()
+    page = docs_of_published(paths, paths.home / "docs")
     print(f"dbt docs: {page.resolve()}")
