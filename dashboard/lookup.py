@@ -66,6 +66,7 @@ from dashboard.schemas import (
     ScoreScaling,
     SimilarClient,
     SimilarClients,
+    utc_jsonable,
 )
 
 PUBLISHED = "published"
@@ -736,7 +737,7 @@ def _clean(value: Any) -> Any:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return utc_jsonable(value)
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, (int, float, str, bool)) or value is None:

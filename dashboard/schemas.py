@@ -3,18 +3,40 @@
 Field names follow CONTRACTS §3/§4 (the `serving` columns and the API response shapes). The
 same classes parse the API's JSON in the dashboard's HTTP client, so both data paths of the
 dashboard see identical objects.
+
+Every timestamp is `UtcDatetime`: timezone-aware UTC whatever the warehouse column type was
+(a naive value means UTC, CONTRACTS §3), so the JSON always carries an offset (RFC 3339, as
+the OpenAPI `format: date-time` promises). Records that pass extra columns through convert
+the timestamps among those too.
 """
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Population = Literal["history", "pending"]
 Decision = Literal["grant", "refuse"]
 RiskBand = Literal["A", "B", "C", "D", "E"]
 ComparisonGroup = Literal["all", "similar", "outcome"]
+
+
+
+
+def as_utc(value: datetime) -> datetime:
+    """`value` in UTC; a naive value is taken as UTC (the warehouse stores UTC, §3)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+def utc_jsonable(value: Any) -> Any:
+    """A JSON-ready value: datetimes as UTC RFC 3339 strings, other values unchanged."""
+    return as_utc(value).isoformat() if isinstance(value, datetime) else value
 
 
 class Record(BaseModel):
@@ -23,11 +45,27 @@ class Record(BaseModel):
     model_config = ConfigDict(protected_namespaces=())
 
 
+class OpenRecord(Record):
+    """A record that passes through columns beyond its declared fields (a later warehouse may
+    add some); timestamps among them are made UTC like the declared ones."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    @model_validator(mode="after")
+    def _extra_timestamps_in_utc(self) -> OpenRecord:
+        extra = self.__pydantic_extra__
+        if extra:
+            for key, value in extra.items():
+                if isinstance(value, datetime):
+                    extra[key] = as_utc(value)
+        return self
+
+
 class Health(Record):
     status: Literal["ok", "unavailable"]
     detail: str = Field(description="why the warehouse is unavailable, or a one-line summary")
     warehouse: str = Field(description="path of the published warehouse file")
-    published_at: datetime | None = Field(None, description="modification time of the file")
+    published_at: UtcDatetime | None = Field(None, description="modification time of the file")
     model_version: str | None = None
     clients: int | None = None
 
@@ -47,11 +85,8 @@ class ClientPage(Record):
     offset: int
 
 
-class ClientRecord(Record):
+class ClientRecord(OpenRecord):
     """One `serving.clients` row: descriptive data in human units (null = unknown)."""
-
-    # Extra columns a later serving.clients may add are passed through as they are.
-    model_config = ConfigDict(extra="allow", protected_namespaces=())
 
     sk_id_curr: int
     population: str
@@ -93,7 +128,7 @@ class ClientScore(Record):
     threshold: float = Field(description="probability at and above which the model refuses")
     score_cutoff: float = Field(description="the threshold in points: refuse below it")
     risk_band: str = Field(description="'A' (safest) … 'E'")
-    scored_at: datetime
+    scored_at: UtcDatetime
 
 
 class Driver(Record):
@@ -210,13 +245,11 @@ class ScoreScaling(Record):
                     "or 'derived' = solved from the published scores and contributions")
 
 
-class ModelRun(Record):
+class ModelRun(OpenRecord):
     """One `serving.model_runs` row (columns beyond the contract's are passed through)."""
 
-    model_config = ConfigDict(extra="allow", protected_namespaces=())
-
     model_version: str
-    trained_at: datetime | None
+    trained_at: UtcDatetime | None
     is_champion: bool
     n_train: int | None
     n_features: int | None
@@ -287,6 +320,12 @@ class Portfolio(Record):
 
 
 class RefreshRuns(Record):
-    """Recent `serving.refresh_runs` rows, newest first (columns as the run log has them)."""
+    """Recent `serving.refresh_runs` rows, newest first (columns as the run log has them;
+    `started_at` and `finished_at` as UTC RFC 3339 strings)."""
 
     items: list[dict[str, Any]]
+
+    @field_validator("items")
+    @classmethod
+    def _timestamps_in_utc(cls, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: utc_jsonable(v) for k, v in item.items()} for item in items]

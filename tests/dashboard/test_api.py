@@ -1,9 +1,12 @@
 """The HTTP lookup API: contract shapes, status codes, hostile input, no warehouse, the token."""
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,6 +105,38 @@ def test_search_filters(client: TestClient, ids: SampleIds) -> None:
     assert body["items"] and all(str(i["sk_id_curr"]).startswith(prefix) and
                                  i["decision"] == "refuse" for i in body["items"])
     assert client.get("/clients", params={"q": ""}).status_code == 200
+
+
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _timestamps(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """(key, text) of every string in a JSON document that looks like a date and time."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _timestamps(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _timestamps(v, key)
+    elif isinstance(value, str) and TIMESTAMP.match(value):
+        yield key, value
+
+
+def test_every_timestamp_served_is_utc_rfc3339(client: TestClient, ids: SampleIds) -> None:
+    found: dict[str, str] = {}
+    for path in ("/health", "/model", "/model/runs", "/refresh-runs",
+                 f"/clients/{ids.history}", f"/clients/{ids.refused}/score"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        for key, text in _timestamps(response.json()):
+            found[f"{path} {key}"] = text
+            # RFC 3339 (format: date-time): a 'T', and an offset, which must be UTC's
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+                                text), (path, key, text)
+            parsed = datetime.fromisoformat(text)
+            assert parsed.utcoffset() == timedelta(0), (path, key, text)
+    keys = {entry.split()[-1] for entry in found}
+    assert {"published_at", "trained_at", "scored_at", "started_at", "finished_at"} <= keys
 
 
 @pytest.mark.parametrize("suffix", ["", "/score", "/explanation", "/similar",
