@@ -26,9 +26,25 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from warehouse.raw.generate import generate_portfolio
 
     out = Path(args.out) if args.out else pad_paths().raw
+    if args.months is not None or args.drift is not None:
+        return _sample_months(args, out)
     generate_portfolio(
         clients=args.clients, out_dir=out, seed=args.seed, write_zip=args.zip, progress=True
     )
+    return EXIT_OK
+
+
+def _sample_months(args: argparse.Namespace, out: Path) -> int:
+    from warehouse.raw.evolve import generate_months
+    from warehouse.raw.synth.drift import parse_drift
+
+    if args.zip:
+        raise BadInput("--zip cannot be combined with --months (each month is a folder)")
+    if args.months is None:
+        raise BadInput("--drift needs --months (the drift applies to the monthly arrivals)")
+    drift = parse_drift(args.drift)  # before writing anything: a bad SPEC leaves no files
+    generate_months(clients=args.clients, out_dir=out, months=args.months, seed=args.seed,
+                    drift=drift, progress=True)
     return EXIT_OK
 
 
@@ -95,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default $PAD_HOME/raw)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--zip", action="store_true", help="also write home-credit-default-risk.zip")
+    p.add_argument("--months", type=int, help="also write DIR/month=01 … month=MM: the "
+                   "portfolio month after month (new applications, outcomes arriving)")
+    p.add_argument("--drift", metavar="SPEC", help="shift the monthly arrivals, e.g. "
+                   "income=-0.10,cash_share=+0.2,ext_source_3=-0.05 (README: Monitoring)")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("validate", help="check a raw folder or zip and print a report")

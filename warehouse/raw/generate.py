@@ -27,9 +27,9 @@ from warehouse.errors import BadInput
 from warehouse.raw.schema import TRUTH_FILE, ZIP_NAME, Table, table, tables
 from warehouse.raw.synth.application import ClientBlock, generate_clients
 from warehouse.raw.synth.bureau import generate_bureau
-from warehouse.raw.synth.common import Cat, arrow_table
+from warehouse.raw.synth.common import Cat, arrow_table, sigmoid
 from warehouse.raw.synth.previous import generate_previous
-from warehouse.raw.synth.truth import driver_log_odds, expected_auc, true_probability
+from warehouse.raw.synth.truth import calibrate, driver_log_odds, expected_auc
 
 BLOCK_SIZE = 25_000
 FIRST_CLIENT_ID = 100001
@@ -46,6 +46,9 @@ class GenerationResult:
     seconds: float = 0.0
     target_rate: float = 0.0
     oracle_auc: float = 0.0
+    calibration: tuple[float, float] = (1.0, 0.0)  # (scale, intercept) of the planted log-odds
+    next_bureau_id: int = FIRST_BUREAU_ID
+    next_previous_id: int = FIRST_PREVIOUS_ID
 
     def render(self) -> str:
         head = (f"wrote {self.out_dir} in {self.seconds:.1f}s "
@@ -183,7 +186,8 @@ def generate_portfolio(clients: int, out_dir: Path, seed: int = 42, write_zip: b
 
         bar.set_postfix_str("default mechanism")
         log_odds = driver_log_odds(_driver_table(blocks, drivers))
-        probability = true_probability(log_odds)
+        calibration = calibrate(log_odds)
+        probability = sigmoid(calibration[0] * log_odds + calibration[1])
         outcome_rng = np.random.default_rng(np.random.SeedSequence([seed, 10**6]))
         outcome = (outcome_rng.random(len(probability)) < probability).astype(np.int64)
         pending = np.concatenate([b.pending for b in blocks])
@@ -215,7 +219,8 @@ def generate_portfolio(clients: int, out_dir: Path, seed: int = 42, write_zip: b
 
     result = GenerationResult(out_dir=out_dir, seconds=time.perf_counter() - started,
                               target_rate=float(outcome[~pending].mean()),
-                              oracle_auc=expected_auc(probability))
+                              oracle_auc=expected_auc(probability), calibration=calibration,
+                              next_bureau_id=bureau_id, next_previous_id=previous_id)
     result.rows = {t.file: writer.rows[t.name] for t in tables().values()}
     if progress:
         print(result.render())

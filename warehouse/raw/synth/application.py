@@ -188,9 +188,11 @@ def _bureau_requests(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     return out
 
 
-def generate_clients(rng: np.random.Generator, ids: np.ndarray) -> ClientBlock:
+def generate_clients(rng: np.random.Generator, ids: np.ndarray,
+                     pending_share: float = PENDING_SHARE) -> ClientBlock:
+    """`pending_share` of the clients are new applications (1.0 for a month's arrivals)."""
     n = len(ids)
-    pending = rng.random(n) < PENDING_SHARE
+    pending = rng.random(n) < pending_share
     z = rng.normal(size=n)
     income_type = _income_type(rng, n, pending)
     not_employed = income_type.isin(NOT_EMPLOYED)
