@@ -179,6 +179,13 @@ def _refresh_flow(plan: RefreshPlan, record: RunRecord) -> RunRecord:
     return refresh()
 
 
+def _alert_failed_refresh(paths: PadPaths, record: RunRecord) -> None:
+    from models_ml.monitoring.alerts import raise_alert
+
+    raise_alert(paths, "refresh_failed", f"refresh {record.run_id} failed: {record.message}",
+                severity="critical", refresh_run_id=record.run_id)
+
+
 def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
     """One refresh run; returns the exit code (CONTRACTS §2) and prints a summary table."""
     raw = Path(raw).resolve()
@@ -216,6 +223,7 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
             remove_build(plan.build)
             status_message = " ".join(str(exc).split()) or type(exc).__name__
             finish_record(paths, record, "failed", status_message)
+            _alert_failed_refresh(paths, record)
             say(f"failed after {time.perf_counter() - started:.1f}s; "
                 f"{paths.warehouse.name} left untouched")
             raise

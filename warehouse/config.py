@@ -35,6 +35,14 @@ class PadPaths:
         return self.home / "runs"
 
     @property
+    def history(self) -> Path:
+        return self.home / "history"
+
+    @property
+    def alerts(self) -> Path:
+        return self.home / "alerts"
+
+    @property
     def prefect(self) -> Path:
         return self.home / "prefect"
 
