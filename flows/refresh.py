@@ -179,6 +179,12 @@ def _refresh_flow(plan: RefreshPlan, record: RunRecord) -> RunRecord:
     return refresh()
 
 
+def _ensure_alert_store(paths: PadPaths) -> None:
+    from models_ml.monitoring.alerts import ensure_alert_store
+
+    ensure_alert_store(paths)
+
+
 def _alert_failed_refresh(paths: PadPaths, record: RunRecord) -> None:
     from models_ml.monitoring.alerts import raise_alert
 
@@ -216,6 +222,7 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
         configure_prefect(paths)
         # dbt models that read PAD_HOME (serving.refresh_runs) must see this run's absolute home
         os.environ["PAD_HOME"] = str(paths.home)
+        _ensure_alert_store(paths)  # serving.alerts reads PAD_HOME/alerts/*.json
         started = time.perf_counter()
         try:
             _refresh_flow(plan, record)
