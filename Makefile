@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CLIENTS ?= 20000
 export PAD_HOME ?= $(CURDIR)/data
 
-.PHONY: install demo api docs test bench lint browsers clean
+.PHONY: install demo api docs test bench lint browsers postgres clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ browsers:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
+# Debian's postgresql server binaries: the decision-store tests and bench start throwaway servers.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq postgresql >/dev/null; fi; }
+
 # Generate a portfolio, refresh it with a trained model, then serve the dashboard (Ctrl-C stops).
 demo: install
 	$(BIN)/pad sample --clients $(CLIENTS) --out $(PAD_HOME)/raw
@@ -32,7 +38,7 @@ demo: install
 api: install
 	$(BIN)/pad api
 
-test: install browsers
+test: install browsers postgres
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -102,6 +102,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                      repeat=args.repeat)
 
 
+def _cmd_decisions(args: argparse.Namespace) -> int:
+    from warehouse.decisions.cli import export_log, verify_log
+
+    if args.action == "verify":
+        return verify_log(pad_paths())
+    return export_log(pad_paths(), Path(args.out))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pad", description="Prêt à dépenser credit-scoring warehouse")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -146,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refresh-cron", default=DEFAULT_REFRESH_CRON)
     p.add_argument("--retrain-cron", default=DEFAULT_RETRAIN_CRON)
     p.set_defaults(func=_cmd_schedule)
+
+    p = sub.add_parser("decisions", help="verify or export the decision record")
+    actions = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    actions.add_parser("verify", help="check the hash chain (exit 1 naming the first bad entry)")
+    export = actions.add_parser("export", help="write the whole log to a Parquet file")
+    export.add_argument("--out", required=True, help="FILE.parquet")
+    p.set_defaults(func=_cmd_decisions)
 
     p = sub.add_parser("bench", help="run the benchmarks and print one table")
     p.add_argument("--clients", type=int, default=20000)

@@ -28,3 +28,6 @@ def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("raw-1500")
     generate_portfolio(clients=1500, out_dir=out, seed=11)
     return out
+
+
+from tests.decisions_fixtures import decisions_url, pg_server  # noqa: F401

@@ -1,0 +1,55 @@
+"""`pad decisions verify|export`: the store opened read-only, errors mapped onto exit codes."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from warehouse.config import PadPaths
+from warehouse.decisions.export import write_parquet
+from warehouse.decisions.store import DecisionStore
+from warehouse.errors import BadInput, RunFailure
+
+EXIT_OK, EXIT_BROKEN = 0, 1
+
+
+def open_read_only(paths: PadPaths) -> DecisionStore:
+    try:
+        return DecisionStore.for_paths(paths, read_only=True)
+    except (ValueError, sa.exc.ArgumentError) as exc:
+        raise BadInput(f"PAD_DECISIONS_URL: {exc}") from None
+
+
+def _entries(store: DecisionStore) -> list[dict]:
+    try:
+        return store.raw_entries()
+    except sa.exc.SQLAlchemyError as exc:
+        first_line = str(exc.orig or exc).strip().splitlines()[0]
+        raise RunFailure(f"cannot read the decision store {store.describe()}: "
+                         f"{first_line}") from None
+
+
+def verify_log(paths: PadPaths) -> int:
+    """Exit 0 when the chain is whole, 1 naming the first broken entry."""
+    from warehouse.decisions.chain import verify_chain
+
+    store = open_read_only(paths)
+    try:
+        result = verify_chain(_entries(store))
+    finally:
+        store.close()
+    print(result.render(), file=sys.stdout if result.valid else sys.stderr)
+    return EXIT_OK if result.valid else EXIT_BROKEN
+
+
+def export_log(paths: PadPaths, out: Path) -> int:
+    if out.suffix != ".parquet":
+        raise BadInput(f"{out}: --out must name a .parquet file")
+    store = open_read_only(paths)
+    try:
+        rows = write_parquet(_entries(store), out)
+    finally:
+        store.close()
+    print(f"wrote {rows} decision entries to {out}")
+    return EXIT_OK
