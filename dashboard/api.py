@@ -24,9 +24,11 @@ from fastapi import FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
+from dashboard.api_decisions import add_decision_routes
 from dashboard.config import (
     API_HOST,
     API_PORT,
+    advisor_tokens,
     api_threads,
     api_token,
     is_loopback,
@@ -62,6 +64,8 @@ from dashboard.schemas import (
     SimilarClients,
 )
 from warehouse.config import PadPaths, pad_paths
+from warehouse.decisions import DecisionStore
+from warehouse.decisions.contest import contest_key
 from warehouse.errors import BadInput
 
 ClientId = Annotated[int, PathParam(ge=0, le=MAX_ID, description="client id (SK_ID_CURR)")]
@@ -78,18 +82,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class BearerToken:
-    """ASGI middleware: every HTTP request must carry `Authorization: Bearer <token>`."""
+    """ASGI middleware: every HTTP request must carry `Authorization: Bearer <token>`, the
+    service token or an advisor's."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]],
-                 token: str) -> None:
+                 tokens: list[str]) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = [f"Bearer {token}".encode() for token in tokens]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             given = dict(scope.get("headers", [])).get(b"authorization", b"")
-            # constant-time comparison: the token must not leak through response timing
-            if not hmac.compare_digest(given, self.expected):
+            # constant-time comparisons, all of them: no token may leak through timing
+            matches = [hmac.compare_digest(given, e) for e in self.expected]
+            if not any(matches):
                 response = JSONResponse({"detail": "missing or wrong bearer token"},
                                         status_code=401,
                                         headers={"WWW-Authenticate": "Bearer"})
@@ -107,8 +113,12 @@ async def worker_threads(_: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None = None) -> FastAPI:
-    """The API app over the published warehouse file `warehouse` (the test entry point)."""
+def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None = None,
+               decisions: DecisionStore | None = None,
+               advisors: dict[str, str] | None = None) -> FastAPI:
+    """The API app over the published warehouse file `warehouse` (the test entry point);
+    decisions go to `decisions` (default: the store of the warehouse's PAD_HOME), written by
+    the advisors of `advisors` (token → name, default PAD_ADVISOR_TOKENS)."""
     lookup = lookup or Lookup(warehouse, threads=lookup_threads())
     app = FastAPI(
         lifespan=worker_threads,
@@ -123,8 +133,12 @@ def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None 
     app.state.lookup = lookup
     _add_error_handlers(app)
     _add_routes(app, lookup)
+    home = PadPaths(warehouse.parent)
+    advisors = advisor_tokens() if advisors is None else advisors
+    add_decision_routes(app, lookup, decisions or DecisionStore.for_paths(home), advisors,
+                        contest_key(home))
     if token:
-        app.add_middleware(BearerToken, token=token)
+        app.add_middleware(BearerToken, tokens=[token, *advisors])
     return app
 
 
@@ -246,7 +260,11 @@ def serve(host: str = API_HOST, port: int = API_PORT, paths: PadPaths | None = N
     paths = paths or pad_paths()
     token = token or api_token()
     check_binding(host, token)
-    app = create_app(paths.warehouse, token=token)
+    try:
+        advisors = advisor_tokens()
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    app = create_app(paths.warehouse, token=token, advisors=advisors)
     auth = " (bearer token required)" if token else ""
     print(f"pad api: serving {paths.warehouse} at http://{host}:{port}/ — docs at /docs{auth}",
           file=sys.stderr)

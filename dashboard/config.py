@@ -63,3 +63,18 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def advisor_tokens() -> dict[str, str]:
+    """Advisors allowed to record decisions: PAD_ADVISOR_TOKENS = `name:token,name:token`,
+    returned as token → name. A malformed pair raises ValueError naming it."""
+    advisors: dict[str, str] = {}
+    for pair in os.environ.get("PAD_ADVISOR_TOKENS", "").split(","):
+        if not pair.strip():
+            continue
+        name, sep, token = pair.strip().partition(":")
+        if not sep or not name.strip() or len(token.strip()) < 8 or name.strip() == "client":
+            raise ValueError(f"PAD_ADVISOR_TOKENS: {name.strip() or pair.strip()!r} is not "
+                             "'name:token' (a token of 8+ characters; 'client' is reserved)")
+        advisors[token.strip()] = name.strip()
+    return advisors
