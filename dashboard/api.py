@@ -65,7 +65,6 @@ from dashboard.schemas import (
 )
 from warehouse.config import PadPaths, pad_paths
 from warehouse.decisions import DecisionStore
-from warehouse.decisions.contest import contest_key
 from warehouse.errors import BadInput
 
 ClientId = Annotated[int, PathParam(ge=0, le=MAX_ID, description="client id (SK_ID_CURR)")]
@@ -135,8 +134,7 @@ def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None 
     _add_routes(app, lookup)
     home = PadPaths(warehouse.parent)
     advisors = advisor_tokens() if advisors is None else advisors
-    add_decision_routes(app, lookup, decisions or DecisionStore.for_paths(home), advisors,
-                        contest_key(home))
+    add_decision_routes(app, lookup, decisions or DecisionStore.for_paths(home), advisors, home)
     if token:
         app.add_middleware(BearerToken, tokens=[token, *advisors])
     return app

@@ -7,6 +7,7 @@ follow the API's rule: open on loopback, any valid token off loopback (the middl
 """
 from __future__ import annotations
 
+import functools
 import hmac
 from typing import Annotated
 
@@ -24,8 +25,9 @@ from dashboard.decision_schemas import (
     ReviewStatus,
 )
 from dashboard.lookup import MAX_ID, Lookup
+from warehouse.config import PadPaths
 from warehouse.decisions import DecisionRequest, DecisionStore, InvalidDecision
-from warehouse.decisions.contest import is_contest_code
+from warehouse.decisions.contest import contest_key, is_contest_code
 from warehouse.decisions.rules import CLIENT_ACTOR
 
 ClientId = Annotated[int, PathParam(ge=0, le=MAX_ID, description="client id (SK_ID_CURR)")]
@@ -57,15 +59,17 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 def decisions_router(lookup: Lookup, store: DecisionStore, advisors: dict[str, str],
-                     contest_key: bytes) -> APIRouter:
-    """The routes over one store; `advisors` maps token → advisor name."""
+                     home: PadPaths) -> APIRouter:
+    """The routes over one store; `advisors` maps token → advisor name; the contest key is
+    read (or created) under `home` on the first contest only."""
     router = APIRouter(tags=["decisions"])
+    key = functools.cache(lambda: contest_key(home))
 
     def actor_for(sk_id_curr: int, body: DecisionIn, authorization: str | None) -> str:
         if body.contest_code is not None:
             if body.kind != "contested":
                 raise HTTPException(422, detail="contest_code is only for a 'contested' entry")
-            if not is_contest_code(contest_key, sk_id_curr, body.contest_code):
+            if not is_contest_code(key(), sk_id_curr, body.contest_code):
                 raise _unauthorized(f"wrong contest code for client {sk_id_curr}: use the "
                                     "code printed on the client's decision notice")
             return CLIENT_ACTOR
@@ -106,9 +110,9 @@ def decisions_router(lookup: Lookup, store: DecisionStore, advisors: dict[str, s
 
 
 def add_decision_routes(app: FastAPI, lookup: Lookup, store: DecisionStore,
-                        advisors: dict[str, str], contest_key: bytes) -> None:
+                        advisors: dict[str, str], home: PadPaths) -> None:
     """Mount the routes and map the store's errors onto 422 / 503."""
-    app.include_router(decisions_router(lookup, store, advisors, contest_key))
+    app.include_router(decisions_router(lookup, store, advisors, home))
     app.state.decisions = store
 
     @app.exception_handler(InvalidDecision)
