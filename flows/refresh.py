@@ -180,13 +180,13 @@ def _refresh_flow(plan: RefreshPlan, record: RunRecord) -> RunRecord:
 
 
 def _ensure_alert_store(paths: PadPaths) -> None:
-    from models_ml.monitoring.alerts import ensure_alert_store
+    from warehouse.alerts import ensure_alert_store
 
     ensure_alert_store(paths)
 
 
 def _alert_failed_refresh(paths: PadPaths, record: RunRecord) -> None:
-    from models_ml.monitoring.alerts import raise_alert
+    from warehouse.alerts import raise_alert
 
     raise_alert(paths, "refresh_failed", f"refresh {record.run_id} failed: {record.message}",
                 severity="critical", refresh_run_id=record.run_id)

@@ -57,6 +57,11 @@ def pad_paths(home: str | os.PathLike[str] | None = None) -> PadPaths:
     return PadPaths(Path(chosen).resolve())
 
 
+def alert_webhook() -> str | None:
+    """URL every alert is POSTed to as JSON (PAD_ALERT_WEBHOOK, unset = none)."""
+    return os.environ.get("PAD_ALERT_WEBHOOK") or None
+
+
 def duckdb_threads() -> int:
     """Threads DuckDB may use (PAD_THREADS, default: all cores)."""
     return int(os.environ.get("PAD_THREADS", os.cpu_count() or 2))

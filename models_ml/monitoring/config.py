@@ -2,17 +2,12 @@
 
 | variable                 | default | meaning                                                      |
 |--------------------------|---------|--------------------------------------------------------------|
-| `PAD_ALERT_WEBHOOK`      | unset   | URL every alert is POSTed to as JSON (never blocks a refresh) |
 | `PAD_FAIRNESS_MIN_GROUP` | `100`   | groups smaller than this are reported with flag 'small_group' |
 | `PAD_MONITOR_FEATURES`   | `20`    | top features (champion importance) whose drift is measured    |
 """
 from __future__ import annotations
 
 import os
-
-
-def alert_webhook() -> str | None:
-    return os.environ.get("PAD_ALERT_WEBHOOK") or None
 
 
 def fairness_min_group() -> int:

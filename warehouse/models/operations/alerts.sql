@@ -1,7 +1,7 @@
 {{ config(materialized='view', schema='serving') }}
 -- A view, not a table: it reads PAD_HOME/alerts/*.json when queried (like refresh_runs), so the
 -- alert of a refresh that failed and published nothing still reaches the dashboard banner.
--- models_ml.monitoring.alerts keeps an empty marker file (.none.json, `[]`) in the folder because
+-- warehouse.alerts keeps an empty marker file (.none.json, `[]`) in the folder because
 -- DuckDB refuses a glob that matches nothing.
 with alerts as (
     select *

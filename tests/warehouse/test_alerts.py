@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from models_ml.monitoring.alerts import raise_alert, read_alerts
+from warehouse.alerts import raise_alert, read_alerts
 from warehouse.config import PadPaths
 
 

@@ -2,7 +2,7 @@
 
 `raise_alert` is the one way to raise an alert, for the refresh (a failed run, drift, fairness,
 back-test flags) and for anything else that watches the product (e.g. a broken decision-log
-chain). The record is written first (temp + rename: `serving.alerts` is a view over these files,
+chain); it lives in the lowest layer so every package may call it. The record is written first (temp + rename: `serving.alerts` is a view over these files,
 so an alert survives a refresh that publishes nothing), then POSTed; a webhook that is down or
 slow never fails the caller: the outcome of the delivery is written back into the record.
 """
@@ -15,8 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from models_ml.monitoring.config import alert_webhook
-from warehouse.config import PadPaths
+from warehouse.config import PadPaths, alert_webhook
 
 SEVERITIES = ("info", "warning", "critical")
 WEBHOOK_TIMEOUT_S = 5.0
