@@ -20,10 +20,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request, Response
-from fastapi import Path as PathParam
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from dashboard.api_common import (
+    NOT_FOUND,
+    ClientId,
+    FeatureName,
+    app_responses,
+    json_response,
+)
 from dashboard.api_decisions import add_decision_routes
 from dashboard.config import (
     API_HOST,
@@ -67,17 +73,9 @@ from warehouse.config import PadPaths, pad_paths
 from warehouse.decisions import DecisionStore
 from warehouse.errors import BadInput
 
-ClientId = Annotated[int, PathParam(ge=0, le=MAX_ID, description="client id (SK_ID_CURR)")]
-FeatureName = Annotated[str, Query(min_length=1, max_length=200,
-                                   description="a feature name from GET /features")]
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "unknown client"},
-    422: {"description": "malformed input"},
-    503: {"description": "no warehouse published yet"},
-}
 
 
 class BearerToken:
@@ -117,7 +115,10 @@ def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None 
                advisors: dict[str, str] | None = None) -> FastAPI:
     """The API app over the published warehouse file `warehouse` (the test entry point);
     decisions go to `decisions` (default: the store of the warehouse's PAD_HOME), written by
-    the advisors of `advisors` (token → name, default PAD_ADVISOR_TOKENS)."""
+    the advisors of `advisors` (token → name, default PAD_ADVISOR_TOKENS).
+
+    Routers of other concerns are added here with one line each; their routes get the token
+    check, the documented error statuses and the error handlers."""
     lookup = lookup or Lookup(warehouse, threads=lookup_threads())
     app = FastAPI(
         lifespan=worker_threads,
@@ -126,18 +127,34 @@ def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None 
         description="Read-only scores, explanations and comparisons of the published "
                     "warehouse (schema `serving`). Scores are points (higher = safer); "
                     "contributions are in points (> 0 raises the score) and log-odds of "
-                    "default (> 0 raises the risk).",
-        responses=ERRORS,
+                    "default (> 0 raises the risk). Timestamps are UTC, RFC 3339.",
+        responses=app_responses(token=bool(token)),
     )
     app.state.lookup = lookup
     _add_error_handlers(app)
-    _add_routes(app, lookup)
+    app.include_router(lookup_router(lookup))
     home = PadPaths(warehouse.parent)
     advisors = advisor_tokens() if advisors is None else advisors
     add_decision_routes(app, lookup, decisions or DecisionStore.for_paths(home), advisors, home)
     if token:
         app.add_middleware(BearerToken, tokens=[token, *advisors])
+        _document_bearer(app)
     return app
+
+
+def _document_bearer(app: FastAPI) -> None:
+    """Declare the bearer token in the OpenAPI document (the docs page's Authorize button)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
+                "type": "http", "scheme": "bearer"}
+            schema["security"] = [{"bearer": []}]
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -154,16 +171,19 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
 
-def _add_routes(app: FastAPI, lookup: Lookup) -> None:
-    @app.get("/health", response_model=Health, tags=["service"])
-    def health(response: Response) -> Health:
+def lookup_router(lookup: Lookup) -> APIRouter:
+    """The read-only routes over `lookup` (CONTRACTS §4 and the dashboard's). Each returns its
+    record serialised once (`json_response`); `response_model` documents it."""
+    router = APIRouter()
+
+    @router.get("/health", response_model=Health, tags=["service"],
+                responses={503: {"model": Health, "description": "no warehouse published yet"}})
+    def health() -> Response:
         """Whether a warehouse is published and what it serves (503 while none is)."""
         result = lookup.health()
-        if result.status != "ok":
-            response.status_code = 503
-        return result
+        return json_response(result, 200 if result.status == "ok" else 503)
 
-    @app.get("/clients", response_model=ClientPage, tags=["clients"])
+    @router.get("/clients", response_model=ClientPage, tags=["clients"])
     def search_clients(
         q: Annotated[str | None, Query(max_length=19, pattern=r"^[0-9]*$",
                                        description="first digits of the client id")] = None,
@@ -172,72 +192,81 @@ def _add_routes(app: FastAPI, lookup: Lookup) -> None:
         risk_band: RiskBand | None = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
         offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-    ) -> ClientPage:
+    ) -> Response:
         """Clients whose id starts with `q`, filtered, in id order, paginated."""
-        return lookup.search_clients(q=q or None, population=population, decision=decision,
-                                     risk_band=risk_band, limit=limit, offset=offset)
+        return json_response(lookup.search_clients(
+            q=q or None, population=population, decision=decision, risk_band=risk_band,
+            limit=limit, offset=offset))
 
-    @app.get("/clients/{sk_id_curr}", response_model=ClientRecord, tags=["clients"])
-    def client(sk_id_curr: ClientId) -> ClientRecord:
+    @router.get("/clients/{sk_id_curr}", response_model=ClientRecord, tags=["clients"],
+                responses=NOT_FOUND)
+    def client(sk_id_curr: ClientId) -> Response:
         """The client's descriptive data (the `serving.clients` row)."""
-        return lookup.client(sk_id_curr)
+        return json_response(lookup.client(sk_id_curr))
 
-    @app.get("/clients/{sk_id_curr}/score", response_model=ClientScore, tags=["clients"])
-    def score(sk_id_curr: ClientId) -> ClientScore:
+    @router.get("/clients/{sk_id_curr}/score", response_model=ClientScore, tags=["clients"],
+                responses=NOT_FOUND)
+    def score(sk_id_curr: ClientId) -> Response:
         """Score, probability, decision and risk band (the `serving.client_scores` row)."""
-        return lookup.score(sk_id_curr)
+        return json_response(lookup.score(sk_id_curr))
 
-    @app.get("/clients/{sk_id_curr}/explanation", response_model=Explanation, tags=["clients"])
-    def explanation(sk_id_curr: ClientId) -> Explanation:
+    @router.get("/clients/{sk_id_curr}/explanation", response_model=Explanation,
+                tags=["clients"], responses=NOT_FOUND)
+    def explanation(sk_id_curr: ClientId) -> Response:
         """Top contributions, all contributions by family, and the plain-language reasons."""
-        return lookup.explanation(sk_id_curr)
+        return json_response(lookup.explanation(sk_id_curr))
 
-    @app.get("/clients/{sk_id_curr}/comparison", response_model=Comparison, tags=["clients"])
+    @router.get("/clients/{sk_id_curr}/comparison", response_model=Comparison,
+                tags=["clients"], responses=NOT_FOUND)
     def comparison(sk_id_curr: ClientId, feature: FeatureName,
-                   group: ComparisonGroup = "all") -> Comparison:
+                   group: ComparisonGroup = "all") -> Response:
         """The client's value of a feature against all, similar or same-outcome clients."""
-        return lookup.comparison(sk_id_curr, feature, group)
+        return json_response(lookup.comparison(sk_id_curr, feature, group))
 
-    @app.get("/clients/{sk_id_curr}/similar", response_model=SimilarClients, tags=["clients"])
+    @router.get("/clients/{sk_id_curr}/similar", response_model=SimilarClients,
+                tags=["clients"], responses=NOT_FOUND)
     def similar(sk_id_curr: ClientId,
-                k: Annotated[int, Query(ge=1, le=SIMILAR_K)] = 10) -> SimilarClients:
+                k: Annotated[int, Query(ge=1, le=SIMILAR_K)] = 10) -> Response:
         """The k most similar history clients, nearest first."""
-        return lookup.similar(sk_id_curr, k)
+        return json_response(lookup.similar(sk_id_curr, k))
 
-    @app.get("/clients/{sk_id_curr}/scatter", response_model=Scatter, tags=["dashboard"])
-    def scatter(sk_id_curr: ClientId, x: FeatureName, y: FeatureName) -> Scatter:
+    @router.get("/clients/{sk_id_curr}/scatter", response_model=Scatter, tags=["dashboard"],
+                responses=NOT_FOUND)
+    def scatter(sk_id_curr: ClientId, x: FeatureName, y: FeatureName) -> Response:
         """Two features for a fixed sample of clients, and the client itself."""
-        return lookup.scatter(sk_id_curr, x, y)
+        return json_response(lookup.scatter(sk_id_curr, x, y))
 
-    @app.get("/features", response_model=FeatureList, tags=["dashboard"])
-    def features() -> FeatureList:
+    @router.get("/features", response_model=FeatureList, tags=["dashboard"])
+    def features() -> Response:
         """Features available for comparisons, most important first."""
-        return lookup.features()
+        return json_response(lookup.features())
 
-    @app.get("/model", response_model=ModelSummary, tags=["model"])
-    def model() -> ModelSummary:
+    @router.get("/model", response_model=ModelSummary, tags=["model"])
+    def model() -> Response:
         """The champion model: its run record, top importance, threshold and score scaling."""
-        return lookup.model()
+        return json_response(lookup.model())
 
-    @app.get("/model/curves", response_model=ModelCurves, tags=["dashboard"])
-    def model_curves() -> ModelCurves:
+    @router.get("/model/curves", response_model=ModelCurves, tags=["dashboard"])
+    def model_curves() -> Response:
         """ROC, calibration and cost-vs-threshold points (out-of-fold)."""
-        return lookup.model_curves()
+        return json_response(lookup.model_curves())
 
-    @app.get("/model/runs", response_model=ModelRuns, tags=["dashboard"])
-    def model_runs() -> ModelRuns:
+    @router.get("/model/runs", response_model=ModelRuns, tags=["dashboard"])
+    def model_runs() -> Response:
         """Every registered model version, newest first."""
-        return lookup.model_runs()
+        return json_response(lookup.model_runs())
 
-    @app.get("/portfolio", response_model=Portfolio, tags=["dashboard"])
-    def portfolio() -> Portfolio:
+    @router.get("/portfolio", response_model=Portfolio, tags=["dashboard"])
+    def portfolio() -> Response:
         """Decisions, risk bands and score distribution of all scored clients."""
-        return lookup.portfolio()
+        return json_response(lookup.portfolio())
 
-    @app.get("/refresh-runs", response_model=RefreshRuns, tags=["dashboard"])
-    def refresh_runs(limit: Annotated[int, Query(ge=1, le=200)] = 20) -> RefreshRuns:
+    @router.get("/refresh-runs", response_model=RefreshRuns, tags=["dashboard"])
+    def refresh_runs(limit: Annotated[int, Query(ge=1, le=200)] = 20) -> Response:
         """The latest refresh runs, newest first."""
-        return lookup.refresh_runs(limit)
+        return json_response(lookup.refresh_runs(limit))
+
+    return router
 
 
 def check_binding(host: str, token: str | None) -> None:

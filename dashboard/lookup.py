@@ -36,6 +36,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from dashboard.blocks import BLOCK_CLIENTS, BlockedTable, records
 from dashboard.schemas import (
     Bin,
     ClientPage,
@@ -80,18 +81,17 @@ FEATURE_VALUE_KEYS = ("sk_id_curr", "population", "target", "in_scatter_sample")
 REQUIRED_TABLES = ("clients", "client_scores")
 FALLBACK_BINS = 20
 T = TypeVar("T")
-# part 0: drivers, 1: families, 2: reasons — one round trip per explanation (the score row comes
-# from memory: as a fourth branch it costs more than the other three together)
-EXPLANATION_SQL = f"""
-select 0, rank, feature_name, feature_label, family, feature_value, shap_value, points
-from {S}.client_drivers where sk_id_curr = $1
-union all
-select 1, null, family, family_label, null, null, shap_value, points
-from {S}.client_families where sk_id_curr = $1
-union all
-select 2, rank, reason_code, reason_text, null, null, null, points
-from {S}.client_reasons where sk_id_curr = $1
-"""
+DRIVER_FIELDS = ("rank", "feature_name", "feature_label", "family", "feature_value",
+                 "shap_value", "points")
+# the many-rows-per-client tables read through dashboard.blocks, and the order of their rows
+BLOCKED_SQL = {
+    table: f"select sk_id_curr, {columns} from {S}.{table} "
+           f"where sk_id_curr between $1 and $2 order by sk_id_curr, {order}"
+    for table, columns, order in (
+        ("client_drivers", ", ".join(DRIVER_FIELDS), "rank"),
+        ("client_families", "family, family_label, shap_value, points", "family"),
+        ("client_reasons", "rank, reason_code, reason_text, points", "rank"),
+        ("similar_clients", "rank, neighbour_id, distance", "rank, neighbour_id"))}
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -287,8 +287,10 @@ def id_prefix_ranges(prefix: str) -> list[tuple[int, int]]:
 class Lookup:
     """Typed read-only queries on the published warehouse; safe to share between threads."""
 
-    def __init__(self, warehouse: Path, threads: int = 1, memory_limit: str = "2GB") -> None:
+    def __init__(self, warehouse: Path, threads: int = 1, memory_limit: str = "2GB",
+                 block_clients: int = BLOCK_CLIENTS) -> None:
         self.warehouse = Path(warehouse)
+        self._block_clients = block_clients
         self._threads = threads
         self._memory_limit = memory_limit
         self._lock = threading.Lock()
@@ -421,33 +423,37 @@ class Lookup:
         with self._session() as (snap, cur):
             return ClientScore(**self._row(snap, cur, "client_scores", sk_id_curr))
 
+    def _client_rows(self, snap: _Snapshot, cur: duckdb.DuckDBPyConnection, table: str,
+                     sk_id_curr: int) -> dict[str, list[Any]]:
+        """The client's rows of a many-rows-per-client table (`BLOCKED_SQL`), one list per
+        column; the caller has checked that the client exists."""
+        blocked = self._cached(snap, f"blocked:{table}", lambda: BlockedTable(
+            name=table, sql=BLOCKED_SQL[table], client_ids=self._index(snap, cur).ids,
+            block_clients=self._block_clients))
+        return blocked.rows(cur, sk_id_curr,
+                            lambda key, compute: self._cached(snap, key, compute))
+
     def explanation(self, sk_id_curr: int) -> Explanation:
         """Drivers (top contributions), families (all contributions summed) and reasons."""
         _check_id(sk_id_curr)
         with self._session() as (snap, cur):
             scored = self._row(snap, cur, "client_scores", sk_id_curr)
-            # one query for the three tables: per-query overhead, not the point scans,
-            # dominates here; no ORDER BY either (a sort costs more than the rows it sorts)
-            parts: dict[int, list[tuple[Any, ...]]] = {0: [], 1: [], 2: []}
-            for row in cur.execute(EXPLANATION_SQL, [sk_id_curr]).fetchall():
-                parts[row[0]].append(tuple(_clean(v) for v in row[1:]))
-            drivers = [dict(zip(("rank", "feature_name", "feature_label", "family",
-                                 "feature_value", "shap_value", "points"), r, strict=True))
-                       for r in parts[0]]
-            families = [{"family": r[1], "family_label": r[2], "shap_value": r[5],
-                         "points": r[6]} for r in parts[1]]
-            reasons = [{"rank": r[0], "reason_code": r[1], "reason_text": r[2],
-                        "points": r[6]} for r in parts[2]]
+            self._require(snap, cur, sk_id_curr)
+            drivers = records(self._client_rows(snap, cur, "client_drivers", sk_id_curr),
+                              DRIVER_FIELDS)
+            families = records(self._client_rows(snap, cur, "client_families", sk_id_curr),
+                               ("family", "family_label", "shap_value", "points"))
+            reasons = records(self._client_rows(snap, cur, "client_reasons", sk_id_curr),
+                              ("rank", "reason_code", "reason_text", "points"))
             base_value, base_points = self._base(snap, cur, scored, families)
-        score = int(scored["score"])
         return Explanation(
             sk_id_curr=sk_id_curr, model_version=scored["model_version"],
             base_value=base_value, base_points=base_points,
-            score=score,
-            drivers=[Driver(**d) for d in sorted(drivers, key=lambda d: d["rank"])],
+            score=int(scored["score"]),
+            drivers=[Driver(**d) for d in drivers],
             families=[FamilyContribution(**f) for f in sorted(
                 families, key=lambda f: (f["points"] is None, f["points"] or 0, f["family"]))],
-            reasons=[Reason(**r) for r in sorted(reasons, key=lambda r: r["rank"])])
+            reasons=[Reason(**r) for r in reasons])
 
     def _base(self, snap: _Snapshot, cur: duckdb.DuckDBPyConnection, head: dict[str, Any],
               families: list[dict[str, Any]]) -> tuple[float, float]:
@@ -472,12 +478,12 @@ class Lookup:
         if not 1 <= k <= SIMILAR_K:
             raise InvalidRequest(f"k must be 1–{SIMILAR_K}")
         with self._session() as (snap, cur):
+            self._require(snap, cur, sk_id_curr)
             index = self._index(snap, cur)
-            rows = [r[1:] for r in sorted(cur.execute(
-                f"select rank, neighbour_id, distance from {S}.similar_clients "
-                f"where sk_id_curr = ? and rank <= ?", [sk_id_curr, k]).fetchall())]
-            if not rows:
-                self._require(snap, cur, sk_id_curr)
+            found = self._client_rows(snap, cur, "similar_clients", sk_id_curr)
+        rows = [(neighbour, distance) for rank, neighbour, distance in
+                zip(found["rank"], found["neighbour_id"], found["distance"], strict=True)
+                if rank <= k]
         items = []
         for (neighbour, distance), at in zip(rows, index.positions([r[0] for r in rows]),
                                              strict=True):
@@ -537,9 +543,8 @@ class Lookup:
             client_value = self._values_of(snap, cur, info.feature_name, [sk_id_curr])[0]
             if group == "similar":
                 edges = self._edges(snap, cur, info.feature_name)
-                neighbours = [r[0] for r in cur.execute(
-                    f"select neighbour_id from {S}.similar_clients where sk_id_curr = ?",
-                    [sk_id_curr]).fetchall()]
+                neighbours = self._client_rows(snap, cur, "similar_clients",
+                                               sk_id_curr)["neighbour_id"]
                 values = self._values_of(snap, cur, info.feature_name, neighbours)
                 bins = _bin_values(values, edges, "similar")
             else:

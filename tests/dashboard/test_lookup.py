@@ -12,6 +12,7 @@ import duckdb
 import numpy as np
 import pytest
 
+from dashboard.blocks import load_block
 from dashboard.lookup import (
     ClientNotFound,
     InvalidRequest,
@@ -206,6 +207,60 @@ def test_similar_clients_are_history_clients_nearest_first(lookup: Lookup,
     for bad in (0, 51, -1):
         with pytest.raises(InvalidRequest):
             lookup.similar(ids.history, bad)
+
+
+def test_explanations_and_neighbours_read_by_block_are_the_serving_rows(
+        warehouse_path: Path, db: duckdb.DuckDBPyConnection) -> None:
+    """Every client, with blocks of 7 clients (most clients in the middle of a block, some at
+    either end, and the last block short): the rows served are exactly the tables' rows."""
+    def table(sql: str) -> dict[int, list[tuple[object, ...]]]:
+        rows: dict[int, list[tuple[object, ...]]] = {}
+        for row in db.execute(sql).fetchall():
+            rows.setdefault(row[0], []).append(tuple(
+                None if isinstance(v, float) and not math.isfinite(v) else v for v in row[1:]))
+        return rows
+
+    drivers = table("select sk_id_curr, rank, feature_name, feature_label, family, "
+                    "feature_value, shap_value, points from serving.client_drivers "
+                    "order by sk_id_curr, rank")
+    families = table("select sk_id_curr, family, family_label, shap_value, points "
+                     "from serving.client_families order by sk_id_curr, family")
+    reasons = table("select sk_id_curr, rank, reason_code, reason_text, points "
+                    "from serving.client_reasons order by sk_id_curr, rank")
+    similar = table("select sk_id_curr, neighbour_id, distance from serving.similar_clients "
+                    "order by sk_id_curr, rank")
+    scored = [r[0] for r in db.execute("select sk_id_curr from serving.client_scores "
+                                       "order by sk_id_curr").fetchall()]
+    lk = Lookup(warehouse_path, block_clients=7)
+    try:
+        for cid in scored:
+            e = lk.explanation(cid)
+            assert [tuple(d.model_dump().values()) for d in e.drivers] == drivers.get(cid, [])
+            assert sorted(tuple(f.model_dump().values()) for f in e.families) == \
+                families.get(cid, [])
+            assert [tuple(r.model_dump().values()) for r in e.reasons] == reasons.get(cid, [])
+            expected = similar.get(cid, [])
+            assert [(i.sk_id_curr, i.distance) for i in lk.similar(cid, 50).items] == expected
+            assert [(i.sk_id_curr, i.distance) for i in lk.similar(cid, 3).items] == \
+                expected[:3]
+    finally:
+        lk.close()
+
+
+def test_a_block_serves_null_nan_and_text_as_json_values() -> None:
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("create table t as select * from (values (5, 1, 'a', 1.5), (5, 2, null, null),"
+                    " (5, 3, 'b', 'nan'::double), (9, 1, 'a', 2.0)) v(sk_id_curr, rank, name, x)")
+        block = load_block(con, "select sk_id_curr, rank, name, x from t where sk_id_curr "
+                                "between $1 and $2 order by sk_id_curr, rank", 0, 100)
+    finally:
+        con.close()
+    assert block.rows(5) == {"rank": [1, 2, 3], "name": ["a", None, "b"],
+                             "x": [1.5, None, None]}
+    assert block.rows(9) == {"rank": [1], "name": ["a"], "x": [2.0]}
+    assert block.rows(7) == {"rank": [], "name": [], "x": []}
+    assert block.columns["rank"].itemsize == 1  # ranks take a byte a row
 
 
 # --- comparisons -----------------------------------------------------------------------------
