@@ -94,6 +94,16 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
                         retrain_cron=args.retrain_cron)
 
 
+def _cmd_sql(args: argparse.Namespace) -> int:
+    from flows.sql import open_shell, run_query
+
+    warehouse = pad_paths().warehouse
+    if args.query is None:
+        return open_shell(warehouse)
+    run_query(warehouse, args.query, as_csv=args.csv)
+    return EXIT_OK
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from flows.bench import run_bench
 
@@ -161,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = actions.add_parser("export", help="write the whole log to a Parquet file")
     export.add_argument("--out", required=True, help="FILE.parquet")
     p.set_defaults(func=_cmd_decisions)
+
+    p = sub.add_parser("sql", help="SQL on the published warehouse, read-only: run QUERY, or "
+                                   "open an interactive SQL shell")
+    p.add_argument("query", nargs="?", help="SQL to run (default: an interactive shell, or a "
+                                            "script on standard input)")
+    p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    p.set_defaults(func=_cmd_sql)
 
     p = sub.add_parser("bench", help="run the benchmarks and print one table")
     p.add_argument("--clients", type=int, default=20000)
