@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 
 from dashboard.api_common import (
     NOT_FOUND,
+    UNREADABLE_BODY,
     ClientId,
     FeatureName,
     app_responses,
@@ -138,20 +139,27 @@ def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None 
     add_decision_routes(app, lookup, decisions or DecisionStore.for_paths(home), advisors, home)
     if token:
         app.add_middleware(BearerToken, tokens=[token, *advisors])
-        _document_bearer(app)
+    _complete_openapi(app, token=bool(token))
     return app
 
 
-def _document_bearer(app: FastAPI) -> None:
-    """Declare the bearer token in the OpenAPI document (the docs page's Authorize button)."""
+def _complete_openapi(app: FastAPI, token: bool) -> None:
+    """What FastAPI leaves out of the OpenAPI document: the 400 it answers itself to a body
+    that is not JSON text (every operation with a body), and, with a token, the bearer scheme
+    (the docs page's Authorize button)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
-                "type": "http", "scheme": "bearer"}
-            schema["security"] = [{"bearer": []}]
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    if "requestBody" in operation:
+                        operation["responses"].setdefault("400", UNREADABLE_BODY)
+            if token:
+                schema.setdefault("components", {}).setdefault("securitySchemes", {})[
+                    "bearer"] = {"type": "http", "scheme": "bearer"}
+                schema["security"] = [{"bearer": []}]
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -49,6 +49,10 @@ def _error(description: str) -> dict[str, Any]:
 
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("unknown client")}
+# FastAPI's own answer to a body it cannot decode (not UTF-8), as it appears in the document
+UNREADABLE_BODY = {"description": "the body is not JSON text",
+                   "content": {"application/json": {"schema": {
+                       "$ref": "#/components/schemas/ErrorBody"}}}}
 
 
 def app_responses(token: bool) -> dict[int | str, dict[str, Any]]:

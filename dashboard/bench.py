@@ -92,15 +92,16 @@ def _child(command: list[str], ready_url: str, env: dict[str, str] | None,
 
 @contextmanager
 def run_api(warehouse: Path, port: int | None = None, token: str | None = None,
-            timeout: float = 60.0) -> Iterator[str]:
-    """The lookup API on `warehouse` in a child process; yields its base URL."""
+            timeout: float = 60.0, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The lookup API on `warehouse` in a child process (`env` added to its environment);
+    yields its base URL."""
     port = port or free_port()
     code = ("import sys, uvicorn; from pathlib import Path; from dashboard.api import create_app; "
             "uvicorn.run(create_app(Path(sys.argv[1]), token=sys.argv[3] or None), "
             "host='127.0.0.1', port=int(sys.argv[2]), log_level='warning', access_log=False)")
     headers = {"Authorization": f"Bearer {token}"} if token else None
     with _child([sys.executable, "-c", code, str(warehouse), str(port), token or ""],
-                f"http://127.0.0.1:{port}/health", None, timeout, headers) as url:
+                f"http://127.0.0.1:{port}/health", env, timeout, headers) as url:
         yield url
 
 

@@ -49,4 +49,6 @@ def is_contest_code(key: bytes, sk_id_curr: int, code: str) -> bool:
     given = code.strip().upper().replace(" ", "")
     if "-" not in given and len(given) == 8:
         given = f"{given[:4]}-{given[4:]}"
-    return hmac.compare_digest(given, contest_code(key, sk_id_curr))
+    # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, i.e. a 500)
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                               contest_code(key, sk_id_curr).encode())
