@@ -16,14 +16,16 @@ import argparse
 import html
 import secrets
 import sys
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import holoviews as hv
 import pandas as pd
 import panel as pn
 import param
+from bokeh.document import Document
+from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
 from dashboard import plots
@@ -37,19 +39,17 @@ from dashboard.config import (
     is_loopback,
     lookup_threads,
 )
+from dashboard.html_charts import gauge_html, waterfall_html
 from dashboard.lookup import ClientNotFound, InvalidRequest, WarehouseUnavailable
 from dashboard.schemas import ClientRecord, ClientScore, Explanation, FamilyContribution
 from dashboard.source import DataSource, open_source
 from dashboard.theme import (
-    BAND_COLOURS,
     DECISION_BADGES,
     DECISION_WORDS,
-    GREY,
     GROUP_LABELS,
     MUTED_TEXT,
     PANEL_BACKGROUND,
     TEXT,
-    readable_text,
 )
 from warehouse.config import PadPaths, pad_paths
 from warehouse.errors import BadInput, RunFailure
@@ -188,50 +188,6 @@ def decision_sentence(score: ClientScore) -> str:
             f"granted.")
 
 
-def gauge_html(score: int, cutoff: float, bands: pd.DataFrame) -> str:
-    """Horizontal gauge: the risk bands (letters), the refusal cutoff and the client's score.
-
-    Plain HTML rather than a chart: it carries its own text (band letters, the cutoff, the
-    score, the distance) and costs nothing to update when the advisor switches clients.
-    """
-    limits = plots.band_limits(bands)
-    low = min(float(limits["low"].min()), score - 15)
-    high = max(float(limits["high"].max()), score + 15)
-    limits.loc[limits.index[0], "low"] = low
-    limits.loc[limits.index[-1], "high"] = high
-
-    def at(value: float) -> float:
-        return max(0.0, min(100.0, (value - low) / (high - low) * 100))
-
-    segments = "".join(
-        f"<div style='flex:0 0 {at(r.high) - at(r.low):.3f}%;background:{colour};"
-        f"color:{readable_text(colour)};text-align:center;line-height:30px;font-weight:600;"
-        f"overflow:hidden;white-space:nowrap'>Band {html.escape(str(r.risk_band))}</div>"
-        for r in limits.itertuples()
-        for colour in [BAND_COLOURS.get(str(r.risk_band), GREY)])
-    boundary = at(cutoff + 0.5)
-    where = at(score)
-    distance = score - round(cutoff)
-    side = (f"{distance} points above the cutoff" if distance > 0
-            else f"{1 - distance} points below the grant zone")
-    return (
-        f"<div data-testid='gauge' role='img' style='color:{TEXT};padding:28px 8px 4px 8px' "
-        f"aria-label='Score {score} on a scale from {low:.0f} to {high:.0f}; refused at "
-        f"{cutoff:.0f} points or less; {side}'>"
-        f"<div style='position:relative'>"
-        f"<div style='position:absolute;left:{where:.3f}%;top:-28px;transform:translateX(-50%);"
-        f"font-weight:700;white-space:nowrap'>▼ {score}</div>"
-        f"<div style='display:flex;height:30px;border-radius:4px;overflow:hidden'>{segments}</div>"
-        f"<div style='position:absolute;left:{boundary:.3f}%;top:-6px;height:42px;"
-        f"border-left:3px dashed {TEXT}'></div>"
-        f"<div style='position:absolute;left:{where:.3f}%;top:-4px;height:38px;"
-        f"border-left:3px solid {TEXT}'></div></div>"
-        f"<div style='display:flex;justify-content:space-between;font-size:0.9em;"
-        f"color:{MUTED_TEXT};margin-top:6px'><span>{low:.0f} (riskier)</span>"
-        f"<span>dashed line: refused at {cutoff:.0f} points or less · {side}</span>"
-        f"<span>{high:.0f} (safer)</span></div></div>")
-
-
 def badge(decision: str) -> str:
     fg, bg = DECISION_BADGES.get(decision, (TEXT, PANEL_BACKGROUND))
     symbol = "✓" if decision == "grant" else "✗"
@@ -289,7 +245,9 @@ def html_table(frame: pd.DataFrame, testid: str) -> pn.pane.HTML:
 
 
 def message(text: str, kind: str = "info") -> pn.pane.Alert:
-    return pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width")
+    # Panel's own alert text colours miss WCAG AA on their backgrounds (3.9:1 and 4.3:1)
+    return pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width",
+                         stylesheets=[f":host(.alert.alert-{kind}) {{ color: {TEXT}; }}"])
 
 
 def guarded(render: Callable[[], pn.viewable.Viewable]) -> pn.viewable.Viewable:
@@ -426,26 +384,9 @@ class Page(Viewer):
         return self._body
 
 
-class LiveChart:
-    """A chart updated in place: a DynamicMap fed through a Pipe.
-
-    Switching clients then only replaces the data of the existing Bokeh plot instead of
-    building a new one (about five times cheaper on the server and in the browser); the plot
-    function must return the same structure of layers for every client.
-    """
-
-    def __init__(self, plot: Callable[..., hv.Element]) -> None:
-        self.pipe = hv.streams.Pipe(data=None)
-        self.pane = _chart(hv.DynamicMap(lambda data: plot(*data).opts(framewise=True),
-                                         streams=[self.pipe]), sizing_mode="stretch_width")
-
-    def show(self, *args: Any) -> None:
-        self.pipe.send(args)
-
-
 WATERFALL_INTRO = ("### How the score is built\nFrom the average client's score, each bar adds "
                    "(blue, to the right) or removes (vermillion, to the left) points; the "
-                   "values are printed next to the bars.")
+                   "values are printed at the end of each row.")
 
 
 class ClientPage(Page):
@@ -456,11 +397,11 @@ class ClientPage(Page):
         self._summary = pn.pane.HTML(sizing_mode="stretch_width")
         self._gauge = pn.pane.HTML(sizing_mode="stretch_width")
         self._reasons = pn.pane.HTML(sizing_mode="stretch_width")
-        self._waterfall = LiveChart(plots.contribution_waterfall)
+        self._waterfall = pn.pane.HTML(sizing_mode="stretch_width")
         self._waterfall_intro = pn.pane.Markdown(WATERFALL_INTRO, sizing_mode="stretch_width")
         self._profile = pn.pane.HTML(sizing_mode="stretch_width")
         self._content = pn.Column(self._summary, self._gauge, self._reasons,
-                                  self._waterfall_intro, self._waterfall.pane,
+                                  self._waterfall_intro, self._waterfall,
                                   pn.pane.Markdown("### Descriptive data"), self._profile,
                                   sizing_mode="stretch_width")
 
@@ -478,8 +419,9 @@ class ClientPage(Page):
         if has_drivers:
             steps = plots.waterfall_steps(_frame(explanation.drivers),
                                           _frame(explanation.families))
-            self._waterfall.show(steps, explanation.base_points, explanation.score)
-        self._waterfall.pane.visible = self._waterfall_intro.visible = has_drivers
+            self._waterfall.object = waterfall_html(steps, explanation.base_points,
+                                                    explanation.score)
+        self._waterfall.visible = self._waterfall_intro.visible = has_drivers
         self._profile.object = profile_html(record)
         # last: the summary's data-client attribute tells a browser the page is complete
         self._summary.object = summary_html(score)
@@ -821,6 +763,36 @@ def create_app(source: DataSource) -> DashboardApp:
     return DashboardApp(source)
 
 
+def warm_up(source: DataSource) -> float:
+    """Render every page once, offline, for one published client; returns the seconds spent.
+
+    `serve` calls this before it listens, so the first user does not pay what only the first
+    render in a process costs: the lookup's per-snapshot caches (client index and rows, model,
+    portfolio, feature values and bins), the first HoloViews/Bokeh plot of each kind, and the
+    modules those import lazily. Nothing happens without a published warehouse.
+    """
+    started = time.perf_counter()
+    try:
+        if source.health().status != "ok":
+            return 0.0
+        found = source.search_clients(limit=1).items
+    except (WarehouseUnavailable, InvalidRequest):
+        return 0.0
+    if not found:
+        return 0.0
+    doc = Document()
+    with set_curdoc(doc):
+        app = create_app(source)
+        layout = pn.panel(app)
+        root = layout.get_root(doc)
+        app.client = str(found[0].sk_id_curr)
+        for index in range(len(app.pages)):
+            app.tabs.active = index
+        app.view = "client"
+        layout._cleanup(root)
+    return time.perf_counter() - started
+
+
 def websocket_origins(host: str, port: int) -> list[str]:
     if is_loopback(host):
         origins = [f"localhost:{port}", f"127.0.0.1:{port}"]
@@ -853,6 +825,8 @@ def serve(host: str = DASHBOARD_HOST, port: int = DASHBOARD_PORT, api_url: str |
     check_binding(host, password)
     source = open_source(warehouse, api_url, token=api_token(), threads=lookup_threads())
     pn.extension(sizing_mode="stretch_width", notifications=False)
+    seconds = warm_up(source)
+    print(f"pad dashboard: warmed up in {seconds:.1f} s", file=sys.stderr, flush=True)
     auth: dict[str, Any] = {}
     if password:
         auth = {"basic_auth": password,

@@ -1,7 +1,8 @@
 """The dashboard's charts: plain functions DataFrame (or numbers) → HoloViews (Bokeh backend).
 
 No data access and no Panel here, so every chart can be built and checked from a DataFrame in a
-test. Colours come from `dashboard.theme`; each coloured mark also carries text (labels, legend
+test. The client page's gauge and waterfall are HTML (`dashboard.html_charts`): they change at
+every client switch, where a Bokeh figure cost most of the switch. Colours come from `dashboard.theme`; each coloured mark also carries text (labels, legend
 entries, signed point values), so no chart depends on colour vision.
 """
 from __future__ import annotations
@@ -19,10 +20,8 @@ from dashboard.theme import (
     GREY,
     GROUP_COLOURS,
     GROUP_LABELS,
-    LOWERS_SCORE,
     OUTCOME_COLOURS,
     OUTCOME_MARKERS,
-    RAISES_SCORE,
     TEXT,
     VERMILLION,
 )
@@ -55,41 +54,6 @@ def waterfall_steps(drivers: pd.DataFrame, families: pd.DataFrame, top: int = 8)
     label = "All other features" if remaining or len(families) else "Other features"
     return pd.concat([steps, pd.DataFrame({"label": [label], "points": [rest]})],
                      ignore_index=True)
-
-
-def contribution_waterfall(steps: pd.DataFrame, base: float, score: float) -> hv.Overlay:
-    """Horizontal waterfall in points from the average client (base) to this client's score.
-
-    Bars to the right raise the score (safer, blue), to the left lower it (riskier,
-    vermillion); each bar is labelled with its signed points. Three layers only: the
-    dashboard updates this chart in place at every client switch, and each layer costs.
-    """
-    rows = []
-    running = base
-    for i, step in enumerate(steps.itertuples(), start=1):
-        start, end = running, running + step.points
-        rows.append((min(start, end), i - 0.38, max(start, end), i + 0.38,
-                     RAISES_SCORE if step.points >= 0 else LOWERS_SCORE))
-        running = end
-    n = len(steps) + 1
-    bars = hv.Rectangles(rows, vdims="colour").opts(color="colour", line_color=None)
-    # the signed value just right of each bar
-    labels = hv.Labels([(r[2], (r[1] + r[3]) / 2, f" {s.points:+.1f}")
-                        for r, s in zip(rows, steps.itertuples(), strict=True)],
-                       vdims="text").opts(text_font_size="9pt", text_color=TEXT,
-                                          text_align="left", text_baseline="middle")
-    # dotted: the average client's score; dashed: this client's
-    guides = hv.VLines([base, score]).opts(color=GREY, line_dash="dashed", line_width=1.5)
-    ticks = ([(0, f"Average client: {base:.0f}")]
-             + [(i, str(label)[:42]) for i, label in enumerate(steps["label"], start=1)]
-             + [(n, f"This client: {score:.0f}")])
-    span = [base, score, *[v for r in rows for v in (r[0], r[2])]]
-    pad = max(8.0, (max(span) - min(span)) * 0.18)
-    return (bars * labels * guides).opts(
-        hv.opts.Overlay(height=34 * (n + 1) + 60, responsive=True, invert_yaxis=True,
-                        yticks=ticks, ylabel="", xlabel="score points",
-                        xlim=(min(span) - pad, max(span) + pad), ylim=(-0.7, n + 0.7),
-                        show_grid=True, **COMMON))
 
 
 def comparison_histogram(bins: pd.DataFrame, client_value: float | None,

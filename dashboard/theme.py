@@ -40,10 +40,14 @@ GROUP_LABELS = {"all": "All clients", "outcome_0": "Repaid", "outcome_1": "Had d
 GROUP_COLOURS = {"all": GREY, "outcome_0": BLUE, "outcome_1": VERMILLION, "pending": PURPLE,
                  "similar": GREEN}
 
+# backgrounds of Panel's info and warning alerts (the app writes TEXT on them)
+ALERT_BACKGROUNDS = {"info": "#CFF4FC", "warning": "#FFF3CD"}
+
 # every (text, background) pair the app writes text with
 TEXT_PAIRS: list[tuple[str, str]] = [
     (TEXT, BACKGROUND), (MUTED_TEXT, BACKGROUND), (TEXT, PANEL_BACKGROUND),
     (MUTED_TEXT, PANEL_BACKGROUND), (GREY, BACKGROUND), *DECISION_BADGES.values(),
+    *((TEXT, background) for background in ALERT_BACKGROUNDS.values()),
 ]
 
 

@@ -8,6 +8,7 @@ warehouse rather than assuming the fixture's.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dashboard.bench import CHROMIUM, CHROMIUM_ARGS, run_dashboard
 from dashboard.lookup import Lookup
 from tests.dashboard.serving_fixture import build_serving_warehouse
 
@@ -76,3 +78,36 @@ def ids(db: duckdb.DuckDBPyConnection) -> SampleIds:
         pending=first("select min(sk_id_curr) from serving.clients where population = 'pending'"),
         missing=first("select max(sk_id_curr) + 7 from serving.clients"),
     )
+
+
+# --- the browser tests' fixtures (test_ui, test_accessibility) ---------------------------------
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.fail("Debian's chromium is missing: run `make browsers`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(warehouse_path: Path) -> Iterator[str]:
+    with run_dashboard(warehouse_path) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if r.url.startswith("http") and not
+            r.url.startswith(("http://127.0.0.1", "http://localhost")) else None)
+    yield page
+    context.close()
+    # everything the app needs is served locally: no CDN, no fonts from the internet
+    assert not outside, outside[:5]

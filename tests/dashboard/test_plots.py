@@ -1,12 +1,16 @@
-"""Charts (DataFrame → HoloViews, rendered to Bokeh) and the accessibility of the palette."""
+"""Charts (DataFrame → HoloViews rendered to Bokeh; the client page's gauge and waterfall as
+HTML) and the accessibility of the palette."""
 from __future__ import annotations
+
+import re
 
 import holoviews as hv
 import pandas as pd
 import pytest
 
 from dashboard import plots
-from dashboard.app import gauge_html, position_sentence
+from dashboard.app import position_sentence
+from dashboard.html_charts import gauge_html, nice_ticks, waterfall_html
 from dashboard.lookup import Lookup
 from dashboard.theme import (
     BAND_COLOURS,
@@ -42,7 +46,6 @@ def test_every_chart_renders(lookup: Lookup, ids: SampleIds) -> None:
     curves = frame(lookup.model_curves().points)
     model = lookup.model()
     charts = [
-        plots.contribution_waterfall(steps, explanation.base_points, explanation.score),
         plots.comparison_histogram(frame(comparison.bins), comparison.client_value, "label"),
         plots.comparison_histogram(frame(comparison.bins), None, "label"),
         plots.feature_scatter(frame(scatter.points), scatter.client.x, scatter.client.y, "x",
@@ -69,3 +72,27 @@ def test_gauge_and_position_texts(lookup: Lookup, ids: SampleIds) -> None:
                          "group": ["all", "all"]})
     assert "25%" in position_sentence(bins, 1.0)
     assert "missing" in position_sentence(bins, None)
+
+
+def test_waterfall_rows_add_up_to_the_score(lookup: Lookup, ids: SampleIds) -> None:
+    for cid in (ids.refused, ids.granted):
+        explanation = lookup.explanation(cid)
+        steps = plots.waterfall_steps(frame(explanation.drivers), frame(explanation.families))
+        html = waterfall_html(steps, explanation.base_points, explanation.score)
+        rows = re.findall(r"<tr style='height:\d+px'><th scope='row'[^>]*>([^<]*)</th>.*?"
+                          r"<td style='text-align:right[^>]*>([^<]*)</td></tr>", html)
+        labels = [label for label, _ in rows]
+        assert labels[0] == "Average client" and labels[-1] == "This client"
+        assert labels[1:-1] == [str(label) for label in steps["label"]]
+        points = [float(value) for _, value in rows[1:-1]]
+        assert explanation.base_points + sum(points) == pytest.approx(explanation.score,
+                                                                       abs=0.05 * len(points))
+        # one bar per step, coloured by direction; bars are hidden from screen readers
+        assert html.count("aria-hidden='true' style='position:absolute;top:5px") == len(steps)
+        assert f"{explanation.score:.0f} points" in rows[-1][1]
+
+
+def test_nice_ticks() -> None:
+    assert nice_ticks(493.2, 611.7) == [500, 550, 600]
+    assert nice_ticks(493.2, 611.7, 12) == [500, 520, 540, 560, 580, 600]
+    assert nice_ticks(0, 1, 3) == [0, 0.5, 1.0]

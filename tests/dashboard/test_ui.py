@@ -9,13 +9,11 @@ git-ignored tests/artifacts/screenshots/ on the generated fixture.
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from dashboard.bench import BOKEH_IDLE, CHROMIUM, CHROMIUM_ARGS, run_api, run_dashboard
+from dashboard.bench import BOKEH_IDLE, run_api, run_dashboard
 from tests.dashboard.conftest import SampleIds
 
 pytestmark = pytest.mark.ui
@@ -23,37 +21,6 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = (REPO / "docs" / "screenshots" if os.environ.get("PAD_TEST_WAREHOUSE")
                else REPO / "tests" / "artifacts" / "screenshots")
 SEARCH = "Client id or its first digits"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail("Debian's chromium is missing: run `make browsers`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def dashboard_url(warehouse_path: Path) -> Iterator[str]:
-    with run_dashboard(warehouse_path) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url) if r.url.startswith("http") and not
-            r.url.startswith(("http://127.0.0.1", "http://localhost")) else None)
-    yield page
-    context.close()
-    # everything the app needs is served locally: no CDN, no fonts from the internet
-    assert not outside, outside[:5]
 
 
 def shoot(page: object, name: str) -> Path:

@@ -90,7 +90,7 @@ def test_the_interactive_shell_in_a_terminal(home: Path) -> None:
 
     shell = pexpect.spawn(sys.executable, ["-m", "flows.cli", "sql"], cwd=str(REPO),
                           env={**os.environ, "PAD_HOME": str(home)}, encoding="utf-8",
-                          timeout=60, dimensions=(40, 160))
+                          timeout=120, dimensions=(40, 160))
     try:
         shell.expect("read-only")
         shell.expect("pad sql> ")
