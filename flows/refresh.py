@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.config import configure_prefect
+from flows.decisions_copy import check_log, copied_head, refresh_log_copy
 from flows.publish import (
     clean_stale_builds,
     fingerprint_inputs,
@@ -204,15 +205,21 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
         record = RunRecord(run_id=run_id, raw=str(raw))
         record.fingerprint = fingerprint_inputs(raw)
         previous = last_published(paths)
+        log_before = copied_head(paths.warehouse)   # to detect decisions removed since
         unchanged = (previous is not None and not retrain
                      and previous.get("fingerprint") == record.fingerprint
                      and previous.get("model_version") == champion_version(paths))
         if unchanged:
             record.model_version = previous.get("model_version")
             record.clients = previous.get("clients")
+            # serving.decisions must follow the decision log even when the inputs do not
+            record.published = refresh_log_copy(paths, run_id)
+            check_log(paths, run_id, log_before)
             finish_record(paths, record, "success",
-                          f"inputs unchanged since run {previous['run_id']}: "
-                          "the published warehouse is current, nothing recomputed")
+                          f"inputs unchanged since run {previous['run_id']}: nothing "
+                          "recomputed" + ("; decision log copied and republished"
+                                          if record.published else
+                                          ", the published warehouse is current"))
             say(record.message)
             print(_summary(record))
             return EXIT_OK
@@ -234,6 +241,7 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
             say(f"failed after {time.perf_counter() - started:.1f}s; "
                 f"{paths.warehouse.name} left untouched")
             raise
+        check_log(paths, run_id, log_before)
         finish_record(paths, record, "success", record.message)
         print(_summary(record))
         return EXIT_OK

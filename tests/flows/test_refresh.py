@@ -45,6 +45,14 @@ def copy_home(src: Path, dst: Path) -> Path:
     return dst
 
 
+def new_inputs(small_raw: Path, dst: Path) -> Path:
+    """A copy of the raw files without the last pending client, so a real rebuild starts."""
+    raw = shutil.copytree(small_raw, dst)
+    lines = (raw / "application_test.csv").read_bytes().split(b"\r\n")
+    (raw / "application_test.csv").write_bytes(b"\r\n".join(lines[:-2] + [b""]))
+    return raw
+
+
 def test_refresh_publishes_marts_and_records_the_run(refreshed: Path) -> None:
     con = duckdb.connect(str(refreshed / "warehouse.duckdb"), read_only=True)
     clients = con.execute("select count(*) from marts.client_features").fetchone()[0]
@@ -148,10 +156,7 @@ def test_a_killed_refresh_leaves_the_previous_warehouse_readable(refreshed: Path
                                                                  small_raw: Path,
                                                                  tmp_path: Path) -> None:
     home = copy_home(refreshed, tmp_path / "home")
-    raw = shutil.copytree(small_raw, tmp_path / "raw2")
-    lines = (raw / "application_test.csv").read_bytes().split(b"\r\n")
-    # new inputs (the last pending client removed), so a real rebuild starts
-    (raw / "application_test.csv").write_bytes(b"\r\n".join(lines[:-2] + [b""]))
+    raw = new_inputs(small_raw, tmp_path / "raw2")
     before = digest(home / "warehouse.duckdb")
     env = {**os.environ, "PAD_HOME": str(home)}
     proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "refresh", "--raw", str(raw)],
@@ -174,3 +179,129 @@ def test_a_killed_refresh_leaves_the_previous_warehouse_readable(refreshed: Path
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     assert con.execute("select count(*) from marts.client_features").fetchone()[0] == 1499
     con.close()
+
+
+# --- the decision log at each refresh (CONTRACTS §7) -------------------------------------
+def _decide(home: Path, clients: list[int]) -> list[dict]:
+    """Advisor decisions on the published scores, written through the store (as the API does)."""
+    from dashboard.decision_records import record_decision
+    from dashboard.lookup import Lookup
+    from warehouse.decisions import DecisionRequest, DecisionStore
+
+    lookup = Lookup(home / "warehouse.duckdb")
+    store = DecisionStore.for_paths(pad_paths(home))
+    try:
+        return [record_decision(lookup, store, c, DecisionRequest("issued", "alice"))
+                for c in clients]
+    finally:
+        store.close()
+        lookup.close()
+
+
+def _published_log(home: Path) -> list[tuple]:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute("select entry_id, entry_hash, kind, created_at "
+                           "from serving.decisions order by entry_id").fetchall()
+    finally:
+        con.close()
+
+
+def _pending_ids(home: Path, n: int) -> list[int]:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return [r[0] for r in con.execute("select sk_id_curr from serving.clients "
+                                          f"order by sk_id_curr limit {n}").fetchall()]
+    finally:
+        con.close()
+
+
+def test_unchanged_refresh_copies_a_changed_decision_log_only(refreshed: Path,
+                                                              small_raw: Path,
+                                                              tmp_path: Path) -> None:
+    home = copy_home(refreshed, tmp_path / "home")
+    assert _published_log(home) == []
+    written = _decide(home, _pending_ids(home, 3))
+    started = time.perf_counter()
+    assert run_refresh(raw=small_raw, retrain=False, paths=pad_paths(home)) == 0
+    assert time.perf_counter() - started < 30
+    copied = _published_log(home)
+    assert [(r[0], r[1]) for r in copied] == [(e["entry_id"], e["entry_hash"]) for e in written]
+    assert copied[0][3].utcoffset() is not None          # timestamptz
+    last = records(home)[-1]
+    assert last["published"] is True and "decision log copied" in last["message"]
+    before = digest(home / "warehouse.duckdb")
+    assert run_refresh(raw=small_raw, retrain=False, paths=pad_paths(home)) == 0
+    assert digest(home / "warehouse.duckdb") == before      # log unchanged: nothing written
+    assert not list((home / "alerts").glob("*decision_chain*"))
+
+
+def test_a_broken_chain_is_copied_and_raises_an_alert(refreshed: Path, small_raw: Path,
+                                                      tmp_path: Path) -> None:
+    import sqlite3
+
+    home = copy_home(refreshed, tmp_path / "home")
+    _decide(home, _pending_ids(home, 3))
+    con = sqlite3.connect(home / "decisions.sqlite")
+    con.execute("drop trigger decisions_no_update")
+    con.execute("update decisions set decision = 'grant', kind = 'confirmed' where entry_id = 2")
+    con.commit()
+    con.close()
+    before = (home / "decisions.sqlite").read_bytes()
+    assert run_refresh(raw=small_raw, retrain=False, paths=pad_paths(home)) == 0
+    assert [r[2] for r in _published_log(home)] == ["issued", "confirmed", "issued"]
+    [alert] = [json.loads(p.read_text()) for p in (home / "alerts").glob("*decision_chain*")]
+    assert alert["severity"] == "critical" and "entry 2" in alert["message"]
+    assert (home / "decisions.sqlite").read_bytes() == before   # read-only: not a byte changed
+
+
+WRITER = """
+import pathlib, sys, time
+from dashboard.decision_records import record_decision
+from dashboard.lookup import Lookup
+from warehouse.config import pad_paths
+from warehouse.decisions import DecisionRequest, DecisionStore
+paths = pad_paths(sys.argv[1])
+lookup, store = Lookup(paths.warehouse), DecisionStore.for_paths(paths)
+ids = [int(x) for x in sys.argv[2].split(",")]
+stop = pathlib.Path(sys.argv[3])
+i = 0
+while not stop.exists():
+    e = record_decision(lookup, store, ids[i % len(ids)], DecisionRequest("issued", "w"))
+    print(e["entry_id"], e["entry_hash"], flush=True)
+    i += 1
+    time.sleep(0.02)
+"""
+
+
+def test_a_full_refresh_during_writes_changes_nothing_in_the_log(refreshed: Path,
+                                                                 small_raw: Path,
+                                                                 tmp_path: Path) -> None:
+    home = copy_home(refreshed, tmp_path / "home")
+    raw = new_inputs(small_raw, tmp_path / "raw2")
+    ids = ",".join(str(i) for i in _pending_ids(home, 20))
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(home), ids, str(stop)],
+                              env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None and writer.stdout.readline()
+    try:
+        assert run_refresh(raw=raw, retrain=False, paths=pad_paths(home)) == 0
+    finally:
+        stop.touch()
+        out, _ = writer.communicate(60)
+    from warehouse.decisions import DecisionStore
+
+    store = DecisionStore.for_paths(pad_paths(home), read_only=True)
+    logged = store.raw_entries()
+    store.close()
+    acknowledged = [line.split() for line in out.splitlines() if line.strip()]
+    # every write the writer saw acknowledged is in the log, unchanged, and nothing else
+    # (the first acknowledged line was read before the refresh: it is not in `out`)
+    assert [[str(e["entry_id"]), e["entry_hash"]] for e in logged][1:] == acknowledged
+    assert len(logged) > 2
+    copied = _published_log(home)
+    assert 0 < len(copied) <= len(logged)
+    assert [(r[0], r[1]) for r in copied] == [(e["entry_id"], e["entry_hash"])
+                                              for e in logged[:len(copied)]]
+    assert not list((home / "alerts").glob("*decision_chain*"))

@@ -287,3 +287,12 @@ def decode(entry: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(out[name], str):
             out[name] = json.loads(out[name])
     return out
+
+
+def read_log(paths: PadPaths) -> list[dict[str, Any]]:
+    """Every stored entry of PAD_HOME's store, opened read-only (what the refresh copies)."""
+    store = DecisionStore.for_paths(paths, read_only=True)
+    try:
+        return store.raw_entries()
+    finally:
+        store.close()

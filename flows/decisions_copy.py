@@ -1,0 +1,99 @@
+"""The decision log at each refresh: copy it into the published warehouse, check its chain.
+
+A full refresh copies the log with dbt (model `serving.decisions`). When the raw inputs are
+unchanged nothing else is rebuilt: if the log differs from the published copy, the published
+file is copied to a private build file, `serving.decisions` is replaced there and the file is
+published atomically — otherwise nothing is written (the unchanged refresh stays instant).
+Either way the store is read read-only, and a broken chain — or entries missing since the
+previous copy (a truncated tail leaves a valid shorter chain) — raises a `decision_chain` alert.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from flows.publish import new_build_path, publish, remove_build
+from warehouse.config import PadPaths
+from warehouse.decisions.chain import GENESIS_HASH, verify_chain
+from warehouse.decisions.export import log_table
+from warehouse.decisions.store import read_log
+
+
+@dataclass(frozen=True)
+class LogHead:
+    entries: int
+    head_hash: str
+
+
+def copied_head(warehouse: Path) -> LogHead | None:
+    """Entries and head hash of `serving.decisions` in a published file (None: no copy yet)."""
+    if not warehouse.exists():
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute("select count(*), arg_max(entry_hash, entry_id) "
+                          "from serving.decisions").fetchone()
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+    return LogHead(int(row[0]), row[1] or GENESIS_HASH)
+
+
+def head_of(rows: list[dict[str, Any]]) -> LogHead:
+    return LogHead(len(rows), rows[-1]["entry_hash"] if rows else GENESIS_HASH)
+
+
+def republish_with_log(paths: PadPaths, run_id: str, rows: list[dict[str, Any]]) -> None:
+    """A copy of the published warehouse with a fresh serving.decisions, published atomically."""
+    build = new_build_path(paths, run_id)
+    try:
+        shutil.copyfile(paths.warehouse, build)
+        con = duckdb.connect(str(build))
+        try:
+            table = log_table(rows)
+            con.register("decision_log", table)
+            con.execute("create or replace table serving.decisions as "
+                        "select * from decision_log")
+        finally:
+            con.close()
+        publish(build, paths)
+    except BaseException:
+        remove_build(build)
+        raise
+
+
+def refresh_log_copy(paths: PadPaths, run_id: str) -> bool:
+    """Unchanged inputs: republish only when the log moved since the published copy."""
+    rows = read_log(paths)
+    if copied_head(paths.warehouse) == head_of(rows):
+        return False
+    republish_with_log(paths, run_id, rows)
+    return True
+
+
+def check_log(paths: PadPaths, run_id: str, previous: LogHead | None) -> str | None:
+    """Alert (kind `decision_chain`) when the chain is broken or lost entries since `previous`
+    (the copy published before this run); returns the alert message, None when all is well."""
+    from models_ml.monitoring.alerts import raise_alert
+
+    rows = read_log(paths)
+    result = verify_chain(rows)
+    message = None
+    if not result.valid:
+        message = result.render()
+    elif previous is not None and previous.entries and (
+            len(rows) < previous.entries
+            or rows[previous.entries - 1]["entry_hash"] != previous.head_hash):
+        message = (f"decision log lost or rewrote entries: the copy published before run "
+                   f"{run_id} ended at entry {previous.entries} ({previous.head_hash[:16]}…), "
+                   f"the store now holds {len(rows)} entries that do not continue it")
+    if message:
+        raise_alert(paths, "decision_chain", message, severity="critical",
+                    refresh_run_id=run_id, details={"entries": len(rows),
+                                                    "broken_entry": result.broken_entry})
+    return message
