@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from flows.publish import new_build_path, publish, remove_build
+from warehouse.alerts import raise_alert
 from warehouse.config import PadPaths
 from warehouse.decisions.chain import GENESIS_HASH, verify_chain
 from warehouse.decisions.export import log_table
@@ -79,8 +80,6 @@ def refresh_log_copy(paths: PadPaths, run_id: str) -> bool:
 def check_log(paths: PadPaths, run_id: str, previous: LogHead | None) -> str | None:
     """Alert (kind `decision_chain`) when the chain is broken or lost entries since `previous`
     (the copy published before this run); returns the alert message, None when all is well."""
-    from models_ml.monitoring.alerts import raise_alert
-
     rows = read_log(paths)
     result = verify_chain(rows)
     message = None
