@@ -13,6 +13,7 @@ import json
 import math
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -147,10 +148,38 @@ def build_serving_warehouse(path: Path, clients: int = 400, seed: int = 7) -> Pa
         _write(con, "serving.client_feature_values", feature_values)
         _write(con, "serving.similar_clients",
                _similar(feature_values, importance.set_index("feature_name")["mean_abs_shap"]))
+        _write(con, "serving.decisions", _decisions(scores))
         con.execute("checkpoint")
     finally:
         con.close()
     return path
+
+
+def _decisions(scores: pd.DataFrame) -> Any:
+    """A small real decision log (hash-chained by the store): issues, overrides, a contest
+    and its review — the copy a refresh takes into serving.decisions."""
+    import tempfile
+
+    from warehouse.decisions import DecisionRequest, DecisionStore, Published
+    from warehouse.decisions.export import log_table
+
+    why = "Payslips of the last three months confirm a stable income."
+    with tempfile.TemporaryDirectory() as tmp:
+        store = DecisionStore(f"sqlite:///{tmp}/decisions.sqlite")
+        for i, row in enumerate(scores.head(8).itertuples()):
+            published = Published(row.model_version, row.probability_default, row.score,
+                                  row.threshold, row.decision, [])
+            store.append(row.sk_id_curr, DecisionRequest("issued", "alice"), published)
+            if i % 3 == 0:
+                flipped = "grant" if row.decision == "refuse" else "refuse"
+                store.append(row.sk_id_curr, DecisionRequest("overridden", "bob", flipped, why),
+                             published)
+            if i == 1:
+                store.append(row.sk_id_curr, DecisionRequest("contested", "client",
+                                                             comment=why), published)
+        table = log_table(store.raw_entries())
+        store.close()
+    return table
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
