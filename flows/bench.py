@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse.config import PadPaths, pad_paths
@@ -31,6 +31,9 @@ class Measurement:
     baseline_seconds: float | None = None
     note: str = ""
     rank: float | None = None
+    profile: list[tuple[str, float]] = field(default_factory=list)  # (phase or node, seconds)
+    cpu_seconds: float = 0.0  # user + system time of the child: steadier than wall on a busy host
+    baseline_cpu_seconds: float | None = None
 
 
 @dataclass
@@ -43,6 +46,7 @@ class StepOutcome:
     seconds: float | None = None
     note: str = ""
     rank: float | None = None
+    profile: list[tuple[str, float]] = field(default_factory=list)  # slowest first
 
 
 # --- the steps: each takes (paths, clients, seed) and returns the number of rows it handled ---
@@ -54,20 +58,20 @@ def step_sample(paths: PadPaths, clients: int, seed: int) -> int:
     return sum(result.rows.values())
 
 
-def step_validate(paths: PadPaths, clients: int, seed: int) -> int:
+def step_validate(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     from warehouse.raw.validate import validate_raw
 
     report = validate_raw(paths.raw, work_dir=paths.build)
-    return sum(report.rows.values())
+    return StepOutcome(rows=report.total_rows, profile=report.phases.slowest())
 
 
-def step_load(paths: PadPaths, clients: int, seed: int) -> int:
+def step_load(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     from warehouse.raw.load import load_raw
 
     target = paths.build / "bench-load.duckdb"
     target.unlink(missing_ok=True)
     result = load_raw(paths.raw, out=target, paths=paths)
-    return sum(result.rows.values())
+    return StepOutcome(rows=result.total_rows, profile=result.report.phases.slowest())
 
 
 def baseline_load(paths: PadPaths, clients: int, seed: int) -> int:
@@ -88,7 +92,7 @@ def baseline_load(paths: PadPaths, clients: int, seed: int) -> int:
     return rows
 
 
-def step_dbt(paths: PadPaths, clients: int, seed: int) -> tuple[int, float]:
+def step_dbt(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     """dbt build of staging → intermediate → marts (with tests) on a copy of the load output."""
     import shutil
 
@@ -102,12 +106,13 @@ def step_dbt(paths: PadPaths, clients: int, seed: int) -> tuple[int, float]:
     target = paths.build / "bench-dbt.duckdb"
     shutil.copyfile(loaded, target)
     started = time.perf_counter()
-    build_marts(target)
+    run = build_marts(target)
     seconds = time.perf_counter() - started
     con = duckdb.connect(str(target), read_only=True)
     rows = con.execute("select count(*) from marts.client_features").fetchone()[0]
     con.close()
-    return rows, seconds
+    return StepOutcome(rows=rows, seconds=seconds, note=f"{len(run.nodes)} nodes",
+                       profile=run.profile())
 
 
 def _refresh(paths: PadPaths, retrain: bool) -> StepOutcome:
@@ -224,7 +229,9 @@ def _run_child(step: str, home: Path, clients: int, seed: int, baseline: bool) -
     result_file.unlink()
     return Measurement(step=step, rows=data["rows"], seconds=data["seconds"],
                        peak_rss_mb=usage.ru_maxrss / 1024, note=data.get("note", ""),
-                       rank=data.get("rank"))
+                       rank=data.get("rank"),
+                       profile=[(name, sec) for name, sec in data.get("profile", [])],
+                       cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -236,16 +243,16 @@ def _child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     outcome = func(paths, args.clients, args.seed)
     seconds = time.perf_counter() - started
-    note, rank = "", None
+    note, rank, profile = "", None, []
     if isinstance(outcome, StepOutcome):
-        rows, note, rank = outcome.rows, outcome.note, outcome.rank
+        rows, note, rank, profile = outcome.rows, outcome.note, outcome.rank, outcome.profile
         seconds = outcome.seconds if outcome.seconds is not None else seconds
     elif isinstance(outcome, tuple):  # the step timed its own core, without its set-up
         rows, seconds = outcome
     else:
         rows = outcome
     Path(args.result).write_text(json.dumps({"rows": rows, "seconds": seconds, "note": note,
-                                             "rank": rank}))
+                                             "rank": rank, "profile": profile}))
 
 
 def median_run(runs: list[Measurement]) -> Measurement:
@@ -269,8 +276,42 @@ def render_table(results: list[Measurement], clients: int, repeat: int) -> str:
     return "\n".join(lines)
 
 
+def render_load_and_dbt(results: list[Measurement]) -> str:
+    """load + dbt against the load's read_csv baseline (the mart target of issue 14)."""
+    found = {m.step: m for m in results}
+    load, dbt = found.get("load"), found.get("dbt")
+    if not (load and dbt and load.baseline_seconds):
+        return ""
+    wall = load.seconds + dbt.seconds
+    line = (f"load + dbt: {wall:.2f} s = {wall / load.baseline_seconds:.2f}x the plain read_csv "
+            f"baseline; peak RSS {max(load.peak_rss_mb, dbt.peak_rss_mb):,.0f} MB")
+    if load.baseline_cpu_seconds:
+        cpu = load.cpu_seconds + dbt.cpu_seconds
+        line += f"; CPU {cpu:.1f} s = {cpu / load.baseline_cpu_seconds:.2f}x the baseline's"
+    return "\n" + line
+
+
+def render_profile(results: list[Measurement], top: int) -> str:
+    """The slowest phases or dbt nodes inside each profiled step (from its median run)."""
+    lines = []
+    for m in results:
+        if not m.profile:
+            continue
+        total = m.seconds or 1.0
+        base = ""
+        if m.baseline_seconds:
+            base = (f"; baseline {m.baseline_seconds:.2f} s wall, "
+                    f"{m.baseline_cpu_seconds or 0:.1f} s CPU")
+        lines += ["", f"{m.step}: the {min(top, len(m.profile))} slowest of {len(m.profile)} "
+                      f"phases/nodes (median run, {m.seconds:.2f} s wall, "
+                      f"{m.cpu_seconds:.1f} s CPU{base})",
+                  "| phase or node | seconds | share |", "|---|---:|---:|"]
+        lines += [f"| {name} | {sec:.2f} | {sec / total:.0%} |" for name, sec in m.profile[:top]]
+    return "\n".join(lines)
+
+
 def run_bench(clients: int, steps: list[str] | None, home: str | None, seed: int,
-              repeat: int = 3) -> int:
+              repeat: int = 3, profile: int = 0) -> int:
     chosen = steps or DEFAULT_STEPS
     unknown = [s for s in chosen if s not in STEPS]
     if unknown:
@@ -285,18 +326,27 @@ def run_bench(clients: int, steps: list[str] | None, home: str | None, seed: int
             _run_child("sample", root, clients, seed, baseline=False)
         results = []
         for step in chosen:
-            runs = [_run_child(step, root, clients, seed, baseline=False) for _ in range(repeat)]
+            has_baseline = STEPS[step][1] is not None
+            runs, base = [], []
+            for _ in range(repeat):
+                # interleaved, so a change in the host's load hits both sides alike
+                runs.append(_run_child(step, root, clients, seed, baseline=False))
+                if has_baseline:
+                    base.append(_run_child(step, root, clients, seed, baseline=True))
+            middle = median_run(runs)
             m = Measurement(step=step, rows=runs[0].rows,
                             seconds=statistics.median(r.seconds for r in runs),
                             peak_rss_mb=max(r.peak_rss_mb for r in runs),
-                            note=median_run(runs).note)
-            if STEPS[step][1] is not None:
-                base = [_run_child(step, root, clients, seed, baseline=True).seconds
-                        for _ in range(repeat)]
-                m.baseline_seconds = statistics.median(base)
+                            note=middle.note, profile=middle.profile,
+                            cpu_seconds=statistics.median(r.cpu_seconds for r in runs))
+            if base:
+                m.baseline_seconds = statistics.median(b.seconds for b in base)
+                m.baseline_cpu_seconds = statistics.median(b.cpu_seconds for b in base)
             results.append(m)
             print(f"bench: {step} done in {m.seconds:.1f}s (median)", file=sys.stderr)
-        print(render_table(results, clients, repeat))
+        print(render_table(results, clients, repeat) + render_load_and_dbt(results))
+        if profile:
+            print(render_profile(results, profile))
     return 0
 
 

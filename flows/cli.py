@@ -109,7 +109,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     steps = [s.strip() for s in args.steps.split(",")] if args.steps else None
     return run_bench(clients=args.clients, steps=steps, home=args.home, seed=args.seed,
-                     repeat=args.repeat)
+                     repeat=args.repeat, profile=args.profile)
 
 
 def _cmd_decisions(args: argparse.Namespace) -> int:
@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", help="PAD_HOME for the run (default: a temporary folder)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--repeat", type=int, default=3, help="runs per step; the table shows medians")
+    p.add_argument("--profile", type=int, nargs="?", const=15, default=0, metavar="N",
+                   help="also print the N (default 15) slowest phases / dbt nodes of each step")
     p.set_defaults(func=_cmd_bench)
     return parser
 

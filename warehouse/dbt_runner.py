@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from warehouse.config import (
@@ -37,6 +38,8 @@ class NodeResult:
     status: str
     seconds: float
     message: str | None
+    started: datetime | None = None  # first timing step (compile) began
+    completed: datetime | None = None  # last timing step (execute) ended
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,22 @@ class DbtRun:
 
     def slowest(self, n: int = 5) -> list[NodeResult]:
         return sorted(self.nodes, key=lambda node: node.seconds, reverse=True)[:n]
+
+    @property
+    def fixed_seconds(self) -> float:
+        """The invocation's time outside its nodes (import, parse, connect, run_results):
+        the wall time less the span from the first node's start to the last node's end."""
+        starts = [n.started for n in self.nodes if n.started]
+        ends = [n.completed for n in self.nodes if n.completed]
+        if not starts or not ends:
+            return self.seconds
+        return max(self.seconds - (max(ends) - min(starts)).total_seconds(), 0.0)
+
+    def profile(self) -> list[tuple[str, float]]:
+        """(step, seconds) of every node plus dbt's fixed cost, slowest first."""
+        steps = [(n.unique_id, n.seconds) for n in self.nodes]
+        steps.append(("dbt fixed cost (start, parse, connect, outside nodes)", self.fixed_seconds))
+        return sorted(steps, key=lambda kv: kv[1], reverse=True)
 
 
 @contextmanager
@@ -75,12 +94,17 @@ def _node_results(result: object) -> list[NodeResult]:
     for item in getattr(result, "results", None) or []:
         node = getattr(item, "node", None)
         status = getattr(item, "status", "")
+        timing = getattr(item, "timing", None) or []
+        starts = [t.started_at for t in timing if getattr(t, "started_at", None)]
+        ends = [t.completed_at for t in timing if getattr(t, "completed_at", None)]
         nodes.append(
             NodeResult(
                 unique_id=getattr(node, "unique_id", "?"),
                 status=str(getattr(status, "value", status)),
                 seconds=float(getattr(item, "execution_time", 0.0) or 0.0),
                 message=getattr(item, "message", None),
+                started=min(starts) if starts else None,
+                completed=max(ends) if ends else None,
             )
         )
     return nodes

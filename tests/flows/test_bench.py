@@ -13,7 +13,7 @@ def test_bench_prints_one_table_with_medians_rss_and_baseline(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture
                                                               ) -> None:
     assert run_bench(clients=200, steps=["sample", "load"], home=str(tmp_path), seed=3,
-                     repeat=1) == 0
+                     repeat=1, profile=4) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| step | rows | seconds |")
@@ -22,6 +22,13 @@ def test_bench_prints_one_table_with_medians_rss_and_baseline(tmp_path: Path,
     assert int(load[2].strip().replace(",", "")) > 20_000  # every raw row loaded
     assert float(load[5].strip().replace(",", "")) > 50  # a child's peak RSS in MB
     assert float(load[7].strip()) > 0  # ratio to the plain DuckDB read
+    # --profile: the load's four slowest phases, slowest first, with the baseline's CPU time
+    profile = out[out.index("load: the 4 slowest"):].splitlines()
+    assert "s CPU; baseline" in profile[0]
+    phases = [line.split("|") for line in profile[3:7]]
+    assert any(p[1].strip().startswith("typed read ") for p in phases)
+    seconds = [float(p[2]) for p in phases]
+    assert seconds == sorted(seconds, reverse=True)
 
 
 def test_unknown_step_is_bad_usage(capsys: pytest.CaptureFixture) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from warehouse.dbt_runner import DbtRun
+
 
 @dataclass(frozen=True)
 class Build:
@@ -16,6 +18,7 @@ class Build:
     work: Path
     nodes: int
     seconds: float
+    run: DbtRun
 
 
 @pytest.fixture(scope="session")
@@ -29,4 +32,4 @@ def dbt_build(tmp_path_factory: pytest.TempPathFactory, small_raw: Path) -> Buil
     db_path = work / "warehouse.duckdb"
     load_into(db_path, small_raw, work_dir=work / "load")
     run = build_marts(db_path, full_checks=True, target_dir=work / "target", log_dir=work / "logs")
-    return Build(db_path, small_raw, work, len(run.nodes), run.seconds)
+    return Build(db_path, small_raw, work, len(run.nodes), run.seconds, run)

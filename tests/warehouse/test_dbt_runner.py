@@ -27,6 +27,16 @@ def test_build_ran_models_tests_and_unit_tests(dbt_build: Build) -> None:
     assert dbt_build.nodes > 50
 
 
+def test_profile_times_every_node_and_the_fixed_cost(dbt_build: Build) -> None:
+    profile = dbt_build.run.profile()
+    names = [name for name, _ in profile]
+    assert len(names) == dbt_build.nodes + 1 and "model.pad_warehouse.client_features" in names
+    fixed = dict(profile)["dbt fixed cost (start, parse, connect, outside nodes)"]
+    assert 0 < fixed < dbt_build.run.seconds
+    seconds = [sec for _, sec in profile]
+    assert seconds == sorted(seconds, reverse=True)
+
+
 def test_failure_names_the_failing_node(tmp_path: Path) -> None:
     empty = tmp_path / "empty.duckdb"  # no raw schema: the staging view cannot be created
     with pytest.raises(RunFailure, match="stg_homecredit__bureau_credits"):

@@ -101,9 +101,10 @@ def write_database(path: Path, files: RawFiles) -> ValidationReport:
     con = open_database(path, storage_version=STORAGE_VERSION)
     try:
         report = read_checked(con, files)
-        # Fold the WAL into the file so the rename publishes one self-contained file.
-        con.execute(f"CHECKPOINT {DATABASE_ALIAS}")
-        con.execute(f"USE memory; DETACH {DATABASE_ALIAS}")
+        with report.phases.phase("checkpoint"):
+            # Fold the WAL into the file so the rename publishes one self-contained file.
+            con.execute(f"CHECKPOINT {DATABASE_ALIAS}")
+            con.execute(f"USE memory; DETACH {DATABASE_ALIAS}")
     finally:
         con.close()
     return report

@@ -30,6 +30,7 @@ import duckdb
 
 from warehouse.config import duckdb_memory_limit, duckdb_threads
 from warehouse.errors import BadInput, RunFailure
+from warehouse.profiling import PhaseTimes
 from warehouse.raw.schema import Column, Table, tables
 from warehouse.raw.sources import RawFiles, open_raw
 
@@ -104,6 +105,7 @@ class ValidationReport:
     warnings: list[str] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    phases: PhaseTimes = field(default_factory=PhaseTimes)  # where `seconds` went
 
     @property
     def rows(self) -> dict[str, int]:
@@ -220,21 +222,30 @@ def remove_database(path: Path) -> None:
 def read_checked(con: duckdb.DuckDBPyConnection, files: RawFiles) -> ValidationReport:
     """Read the eight files into schema `raw` of `con`, checking everything; return the report."""
     started = time.perf_counter()
-    layouts = [read_header(files.paths[t.name], t, files.names[t.name]) for t in tables().values()]
     report = ValidationReport(source=str(files.origin), ignored_files=list(files.ignored))
+    clock = report.phases
+    with clock.phase("headers"):
+        layouts = [read_header(files.paths[t.name], t, files.names[t.name])
+                   for t in tables().values()]
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for layout in layouts:
-        rows = read_table(con, layout)
-        check_identifiers(con, layout)
+        with clock.phase(f"typed read {layout.table.name}"):
+            rows = read_table(con, layout)
+        with clock.phase(f"key checks {layout.table.name}"):
+            check_identifiers(con, layout)
         report.tables.append(
             TableStats(layout.table.name, layout.file, rows, len(layout.table.columns),
                        layout.path.stat().st_size)
         )
         report.warnings += layout.warnings()
-    check_application_keys(con, {lay.table.name: lay for lay in layouts})
-    report.orphans = count_orphans(con)
-    report.rare_levels = find_rare_levels(con)
-    report.sentinels = count_sentinels(con)
+    with clock.phase("key checks train/test"):
+        check_application_keys(con, {lay.table.name: lay for lay in layouts})
+    with clock.phase("orphans"):
+        report.orphans = count_orphans(con)
+    with clock.phase("rare levels"):
+        report.rare_levels = find_rare_levels(con)
+    with clock.phase("sentinels"):
+        report.sentinels = count_sentinels(con)
     report.seconds = time.perf_counter() - started
     return report
 
