@@ -38,6 +38,7 @@ from dashboard.config import (
     advisor_tokens,
     api_threads,
     api_token,
+    api_warm,
     is_loopback,
     lookup_threads,
 )
@@ -103,26 +104,31 @@ class BearerToken:
 
 
 @asynccontextmanager
-async def worker_threads(_: FastAPI) -> AsyncIterator[None]:
-    """Size the thread pool the synchronous routes run in (see `api_threads`)."""
+async def start_up(app: FastAPI) -> AsyncIterator[None]:
+    """Size the thread pool the synchronous routes run in (see `api_threads`), and load the
+    published warehouse into memory before serving the first request when `app.state.warm`
+    (see `api_warm`)."""
     import anyio.to_thread
 
     anyio.to_thread.current_default_thread_limiter().total_tokens = api_threads()
+    if app.state.warm:
+        await anyio.to_thread.run_sync(app.state.lookup.warm)
     yield
 
 
 def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None = None,
                decisions: DecisionStore | None = None,
-               advisors: dict[str, str] | None = None) -> FastAPI:
+               advisors: dict[str, str] | None = None, warm: bool | None = None) -> FastAPI:
     """The API app over the published warehouse file `warehouse` (the test entry point);
     decisions go to `decisions` (default: the store of the warehouse's PAD_HOME), written by
     the advisors of `advisors` (token → name, default PAD_ADVISOR_TOKENS).
 
     Routers of other concerns are added here with one line each; their routes get the token
     check, the documented error statuses and the error handlers."""
-    lookup = lookup or Lookup(warehouse, threads=lookup_threads())
+    warm = api_warm() if warm is None else warm
+    lookup = lookup or Lookup(warehouse, threads=lookup_threads(), warm_publishes=warm)
     app = FastAPI(
-        lifespan=worker_threads,
+        lifespan=start_up,
         title="Prêt à dépenser — lookup API",
         version="1.0",
         description="Read-only scores, explanations and comparisons of the published "
@@ -132,6 +138,7 @@ def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None 
         responses=app_responses(token=bool(token)),
     )
     app.state.lookup = lookup
+    app.state.warm = warm
     _add_error_handlers(app)
     app.include_router(lookup_router(lookup))
     home = PadPaths(warehouse.parent)

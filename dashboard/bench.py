@@ -93,9 +93,10 @@ def _child(command: list[str], ready_url: str, env: dict[str, str] | None,
 
 @contextmanager
 def run_api(warehouse: Path, port: int | None = None, token: str | None = None,
-            timeout: float = 60.0, env: dict[str, str] | None = None) -> Iterator[str]:
+            timeout: float = 180.0, env: dict[str, str] | None = None) -> Iterator[str]:
     """The lookup API on `warehouse` in a child process (`env` added to its environment);
-    yields its base URL."""
+    yields its base URL once it answers (it loads the warehouse into memory first: ≈ 10 s at
+    full scale on an idle machine)."""
     port = port or free_port()
     code = ("import sys, uvicorn; from pathlib import Path; from dashboard.api import create_app; "
             "uvicorn.run(create_app(Path(sys.argv[1]), token=sys.argv[3] or None), "

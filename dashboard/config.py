@@ -55,6 +55,13 @@ def api_threads() -> int:
     return max(1, int(os.environ.get("PAD_API_THREADS", "4")))
 
 
+def api_warm() -> bool:
+    """Whether the API loads every per-snapshot table into memory before it serves, and again
+    in the background after each publish (PAD_API_WARM, default 1). Without it the first
+    requests of each block of clients pay for loading it (tens of ms at full scale)."""
+    return os.environ.get("PAD_API_WARM", "1").strip().lower() not in ("0", "false", "no")
+
+
 def is_loopback(host: str) -> bool:
     """True when `host` only accepts connections from this machine."""
     if host == "localhost":

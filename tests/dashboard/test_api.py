@@ -45,6 +45,15 @@ def test_routes_run_in_a_small_thread_pool(warehouse_path: Path,
     assert tokens == 3
 
 
+def test_the_api_loads_the_warehouse_before_serving(warehouse_path: Path) -> None:
+    for warm in (True, False):
+        app = create_app(warehouse_path, warm=warm)
+        with TestClient(app):
+            snapshot = app.state.lookup._current
+            loaded = snapshot is not None and any(k.startswith("block:") for k in snapshot.cache)
+        assert loaded is warm
+
+
 def test_health_and_docs(client: TestClient) -> None:
     health = client.get("/health")
     assert health.status_code == 200 and health.json()["status"] == "ok"

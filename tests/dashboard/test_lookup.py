@@ -6,6 +6,7 @@ import os
 import random
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -243,6 +244,28 @@ def test_explanations_and_neighbours_read_by_block_are_the_serving_rows(
             assert [(i.sk_id_curr, i.distance) for i in lk.similar(cid, 50).items] == expected
             assert [(i.sk_id_curr, i.distance) for i in lk.similar(cid, 3).items] == \
                 expected[:3]
+    finally:
+        lk.close()
+
+
+def test_warm_loads_every_block_and_a_publish_is_warmed_in_the_background(
+        tmp_path: Path) -> None:
+    path = build_serving_warehouse(tmp_path / "warehouse.duckdb", clients=60)
+    lk = Lookup(tmp_path / "none.duckdb")
+    assert lk.warm() is False                       # nothing published: nothing to load
+    lk = Lookup(path, block_clients=16, warm_publishes=True)
+    try:
+        assert lk.warm() is True
+        blocks = {k for k in lk._current.cache if k.startswith("block:")}
+        assert len(blocks) == 4 * 4                 # 4 tables × ⌈60 / 16⌉ blocks
+        shutil.copyfile(path, tmp_path / "next.duckdb")
+        os.replace(tmp_path / "next.duckdb", path)  # a publish
+        lk.score(lk.search_clients(limit=1).items[0].sk_id_curr)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(
+                [k for k in lk._current.cache if k.startswith("block:")]) < 16:
+            time.sleep(0.05)
+        assert len([k for k in lk._current.cache if k.startswith("block:")]) == 16
     finally:
         lk.close()
 
