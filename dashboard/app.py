@@ -384,48 +384,49 @@ class Page(Viewer):
         return self._body
 
 
-WATERFALL_INTRO = ("### How the score is built\nFrom the average client's score, each bar adds "
-                   "(blue, to the right) or removes (vermillion, to the left) points; the "
-                   "values are printed at the end of each row.")
+WATERFALL_INTRO = ("From the average client's score, each bar adds (blue, to the right) or "
+                   "removes (vermillion, to the left) points; the values are printed at the "
+                   "end of each row.")
+CLIENT_PROMPT = "Type a client id (or its first digits) above to see its decision."
+
+
+def client_page_html(score: ClientScore, explanation: Explanation, record: ClientRecord,
+                     bands: pd.DataFrame) -> str:
+    """The whole client page as one HTML fragment: summary, gauge, reasons, waterfall (when
+    the explanation has drivers) and descriptive data."""
+    waterfall = ""
+    if explanation.drivers:
+        steps = plots.waterfall_steps(_frame(explanation.drivers), _frame(explanation.families))
+        waterfall = (f"<h3>How the score is built</h3><p>{html.escape(WATERFALL_INTRO)}</p>"
+                     + waterfall_html(steps, explanation.base_points, explanation.score))
+    return (summary_html(score) + gauge_html(score.score, score.score_cutoff, bands)
+            + reasons_html(explanation) + waterfall + "<h3>Descriptive data</h3>"
+            + profile_html(record))
 
 
 class ClientPage(Page):
-    """Decision, score, gauge, reasons, waterfall and descriptive data of one client."""
+    """Decision, score, gauge, reasons, waterfall and descriptive data of one client.
+
+    One HTML pane for the whole page, created with the session and showing a prompt until a
+    client is picked: every client, the first one included, is then one replacement of its
+    text. (A Panel component per part cost the first client of a browser session three
+    times a switch: the browser built a view for each of them.)
+    """
 
     def __init__(self, source: DataSource, **params: Any) -> None:
         super().__init__(source, **params)
-        self._summary = pn.pane.HTML(sizing_mode="stretch_width")
-        self._gauge = pn.pane.HTML(sizing_mode="stretch_width")
-        self._reasons = pn.pane.HTML(sizing_mode="stretch_width")
-        self._waterfall = pn.pane.HTML(sizing_mode="stretch_width")
-        self._waterfall_intro = pn.pane.Markdown(WATERFALL_INTRO, sizing_mode="stretch_width")
-        self._profile = pn.pane.HTML(sizing_mode="stretch_width")
-        self._content = pn.Column(self._summary, self._gauge, self._reasons,
-                                  self._waterfall_intro, self._waterfall,
-                                  pn.pane.Markdown("### Descriptive data"), self._profile,
-                                  sizing_mode="stretch_width")
+        self._pane = pn.pane.HTML(sizing_mode="stretch_width")
 
     def render(self) -> pn.viewable.Viewable:
         if self.client_id is None:
-            return message("Type a client id (or its first digits) above to see its decision.")
+            self._pane.object = (f"<p class='pad-prompt' style='color:{TEXT}'>"
+                                 f"{html.escape(CLIENT_PROMPT)}</p>")
+            return self._pane
         cid = self.client_id
-        score = self._source.score(cid)
-        explanation = self._source.explanation(cid)
-        record = self._source.client(cid)
-        bands = _frame(self._source.portfolio().bands)
-        self._gauge.object = gauge_html(score.score, score.score_cutoff, bands)
-        self._reasons.object = reasons_html(explanation)
-        has_drivers = bool(explanation.drivers)
-        if has_drivers:
-            steps = plots.waterfall_steps(_frame(explanation.drivers),
-                                          _frame(explanation.families))
-            self._waterfall.object = waterfall_html(steps, explanation.base_points,
-                                                    explanation.score)
-        self._waterfall.visible = self._waterfall_intro.visible = has_drivers
-        self._profile.object = profile_html(record)
-        # last: the summary's data-client attribute tells a browser the page is complete
-        self._summary.object = summary_html(score)
-        return self._content
+        self._pane.object = client_page_html(
+            self._source.score(cid), self._source.explanation(cid), self._source.client(cid),
+            _frame(self._source.portfolio().bands))
+        return self._pane
 
 
 class ComparisonPage(Page):

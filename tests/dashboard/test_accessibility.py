@@ -22,13 +22,15 @@ BLOCKING = ("serious", "critical")
 @dataclass(frozen=True)
 class Audited:
     """A page to audit: its URL query (client ids by kind, from SampleIds), the tab to open
-    (None: the page the URL shows) and a Playwright selector that appears once it is
-    rendered (Playwright's selectors reach into shadow roots)."""
+    (None: the page the URL shows), Playwright selectors to click then (e.g. a button that
+    opens a panel) and one that appears once it is rendered (Playwright's selectors reach
+    into shadow roots)."""
 
     name: str
     query: str
     ready: str
     tab: str | None = None
+    clicks: tuple[str, ...] = ()
 
 
 PAGES = [
@@ -36,6 +38,9 @@ PAGES = [
     Audited("client", "?client={refused}", "[data-testid=client-summary]"),
     Audited("comparison", "?client={history}", "[data-testid=comparison-summary]",
             tab="Comparison"),
+    Audited("comparison, similar clients", "?client={history}",
+            "[data-testid=comparison-summary]:has-text('most similar clients')",
+            tab="Comparison", clicks=("button:has-text('Similar clients')",)),
     Audited("portfolio", "", "[data-testid=portfolio-summary]", tab="Portfolio"),
     Audited("model", "", "[data-testid=model-summary]", tab="Model"),
     Audited("client view", "?client={refused}&view=client", "[data-testid=client-summary]"),
@@ -48,6 +53,8 @@ def open_audited(page: object, base_url: str, audited: Audited, ids: SampleIds) 
     page.goto(base_url + query, wait_until="networkidle")  # type: ignore[attr-defined]
     if audited.tab:
         page.locator(".bk-tab", has_text=audited.tab).click()  # type: ignore[attr-defined]
+    for selector in audited.clicks:
+        page.locator(selector).first.click()  # type: ignore[attr-defined]
     page.locator(audited.ready).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     page.wait_for_function(BOKEH_IDLE, timeout=30_000)  # type: ignore[attr-defined]
 
