@@ -106,15 +106,16 @@ def select_model_features(catalog: pd.DataFrame, exclude: tuple[str, ...]) -> li
             if not is_excluded(n, s, exclude)]
 
 
-def _select_list(features: list[str], sql_type: str = "float") -> str:
+def _select_list(keys: list[str], features: list[str], sql_type: str = "float") -> str:
+    """Key columns, then each feature cast to `sql_type` (an empty feature list is valid)."""
     # float32 is what LightGBM bins on anyway; casting in DuckDB halves the transfer
-    return ", ".join(f'cast("{f}" as {sql_type}) as "{f}"' for f in features)
+    return ", ".join([*keys, *(f'cast("{f}" as {sql_type}) as "{f}"' for f in features)])
 
 
 def read_history(con: duckdb.DuckDBPyConnection, features: list[str]) -> FeatureMatrix:
     """History clients (known target) as a float32 matrix, ordered by sk_id_curr."""
     table = con.sql(
-        f"select sk_id_curr, cast(target as tinyint) as target, {_select_list(features)} "
+        f"select {_select_list(['sk_id_curr', 'cast(target as tinyint) as target'], features)} "
         f"from {FEATURES_TABLE} where population = 'history' and target is not null "
         "order by sk_id_curr").to_arrow_table()
     if table.num_rows == 0:
@@ -136,7 +137,7 @@ def iter_client_chunks(con: duckdb.DuckDBPyConnection, features: list[str], chun
     """
     where = f"where sk_id_curr in (select sk_id_curr from {only_table})" if only_table else ""
     reader = con.sql(
-        f"select sk_id_curr, {_select_list(features, 'double')} from {FEATURES_TABLE} {where}"
+        f"select {_select_list(['sk_id_curr'], features, 'double')} from {FEATURES_TABLE} {where}"
     ).to_arrow_reader(chunk_rows)
     pending: list[pa.RecordBatch] = []
     buffered = 0
@@ -183,15 +184,32 @@ def arrow_to_matrix(table: pa.Table, features: list[str], dtype: type = np.float
     return X
 
 
+def count_history(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(history clients with a known target, defaults among them), counted in DuckDB before
+    any feature row is read."""
+    clients, defaults = con.execute(
+        f"select count(*), coalesce(sum(cast(target as integer)), 0) from {FEATURES_TABLE} "
+        "where population = 'history' and target is not null").fetchall()[0]
+    return int(clients), int(defaults)
+
+
+def _row_hash(features: list[str], keys: tuple[str, ...] = ()) -> str:
+    """DuckDB's hash() over key columns and quoted feature columns. hash() needs at least one
+    argument: a model or a mart without features must still hash (to a constant), not fail
+    to bind."""
+    columns = [*keys, *(f'"{f}"' for f in features)]
+    return f"hash({', '.join(columns)})" if columns else "hash(null)"
+
+
 def fingerprint_history(con: duckdb.DuckDBPyConnection, features: list[str]) -> str:
     """A short id of the training data: history rows, their targets and all feature values.
 
     Order-independent (XOR of per-row hashes) and computed in DuckDB; equal fingerprints mean
     the champion and a challenger were evaluated on the same data (CONTRACTS §5).
     """
-    columns = ", ".join(f'"{f}"' for f in features)
+    row_hash = _row_hash(features, keys=("sk_id_curr", "target"))
     rows, combined = con.execute(
-        f"select count(*), coalesce(bit_xor(hash(sk_id_curr, target, {columns})), 0) "
+        f"select count(*), coalesce(bit_xor({row_hash}), 0) "
         f"from {FEATURES_TABLE} where population = 'history' and target is not null").fetchall()[0]
     digest = hashlib.sha256(f"{rows}|{combined}|{','.join(features)}".encode()).hexdigest()
     return digest[:16]
@@ -199,6 +217,6 @@ def fingerprint_history(con: duckdb.DuckDBPyConnection, features: list[str]) -> 
 
 def create_row_hashes(con: duckdb.DuckDBPyConnection, features: list[str], table: str) -> None:
     """(sk_id_curr, feature_hash) of every client over the model's features, as `table`."""
-    columns = ", ".join(f'"{f}"' for f in features)
-    con.execute(f"create or replace temp table {table} as "
-                f"select sk_id_curr, hash({columns}) as feature_hash from {FEATURES_TABLE}")
+    con.execute(f"create or replace temp table {table} as select sk_id_curr, "
+                f"{_row_hash(features)} as feature_hash "
+                f"from {FEATURES_TABLE}")

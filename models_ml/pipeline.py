@@ -33,6 +33,7 @@ from models_ml.features import (
     FEATURES_TABLE,
     FeatureMatrix,
     connect,
+    count_history,
     create_row_hashes,
     fingerprint_history,
     iter_client_chunks,
@@ -79,9 +80,11 @@ from models_ml.train import (
     final_tree_count,
     model_params_record,
     prune_unused_features,
+    require_enough_history,
+    require_splits,
     train_final,
 )
-from warehouse.errors import RunFailure
+from warehouse.errors import BadInput, RunFailure
 
 PREVIOUS_ALIAS = "_ml_previous"
 
@@ -178,8 +181,13 @@ class _Fitted:
 
 def _load_training_data(con: duckdb.DuckDBPyConnection, config: MlConfig) -> _TrainingData:
     columns = list_feature_columns(con)
+    require_enough_history(*count_history(con), config.train)
     catalog = read_catalog(con, columns)
     candidates = select_model_features(catalog, config.train.exclude_features)
+    if not candidates:
+        raise BadInput(f"{FEATURES_TABLE}: none of its {len(columns)} feature columns is left "
+                       "for the model after the exclusions (PAD_EXCLUDE_FEATURES="
+                       f"{','.join(config.train.exclude_features)})")
     return _TrainingData(columns, catalog, candidates, read_history(con, candidates),
                          fingerprint_history(con, columns))
 
@@ -194,6 +202,7 @@ def _fit_model(data: _TrainingData, config: MlConfig, timer: _Timer) -> _Fitted:
     trees = final_tree_count(cv, tc)
     full_booster = train_final(dataset, trees, tc)
     del dataset
+    require_splits(full_booster, len(history.y))
     booster, features = prune_unused_features(full_booster)
     timer.lap("final_model")
     trained_at = utc_now()

@@ -23,7 +23,6 @@ it reads, hashes and explains only what it uses.
 """
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -48,6 +47,7 @@ from models_ml.metrics import (
     sigmoid,
 )
 from models_ml.scaling import cutoff_of_threshold, threshold_grid
+from warehouse.errors import BadInput
 
 
 @dataclass(frozen=True)
@@ -68,12 +68,62 @@ class Evaluation:
     curves: dict[str, dict[str, list[float]]]
 
 
+def require_enough_history(clients: int, defaults: int, config: TrainConfig) -> None:
+    """Refuse (BadInput, one line) data too small for a model whose out-of-fold measurements
+    mean anything (see TrainConfig.min_history_clients); stratified folds also need a default
+    and a repaid client in each fold."""
+    need_clients = max(config.min_history_clients, config.folds)
+    need_defaults = max(config.min_defaults, config.folds)
+    if clients < need_clients or defaults < need_defaults:
+        raise BadInput(f"training needs at least {need_clients:,} history clients and "
+                       f"{need_defaults:,} defaults; found {clients:,} and {defaults:,} "
+                       "(history clients = application_train rows with a TARGET)")
+    if clients - defaults < need_defaults:
+        raise BadInput(f"training needs at least {need_defaults:,} history clients who repaid; "
+                       f"found {clients - defaults:,} among {clients:,}")
+
+
+def require_splits(booster: lgb.Booster, rows: int) -> None:
+    """A model that never splits gives every client the same score: refuse it (BadInput)."""
+    if booster.num_trees() == 0 or int(booster.feature_importance("split").sum()) == 0:
+        raise BadInput(f"training found no feature that separates defaulters from the others "
+                       f"among {rows:,} history clients; no model was registered")
+
+
 def build_dataset(X: np.ndarray, y: np.ndarray, features: list[str], config: TrainConfig
                   ) -> lgb.Dataset:
     """One binned LightGBM dataset; folds are subsets of it, so binning happens once."""
     dataset = lgb.Dataset(X, label=y, feature_name=features, params=config.lgb_params(),
                           free_raw_data=False)
     return dataset.construct()
+
+
+# LightGBM keeps its thread count in ONE process-wide variable, set from `num_threads` by every
+# C API call (dataset construction, booster creation, prediction). Its code sizes per-thread
+# buffers with one read of that variable and starts the parallel loop with another, so a call
+# from one Python thread with another thread count while a second thread is inside LightGBM
+# makes the second index past its buffers: the intermittent segfault of issue 9, caught in gdb
+# as fold A in LGBM_BoosterCreate → PushDataToMultiValBin (buffers for 1 thread, loop on 2)
+# while fold B's lazy `subset().construct()` (LGBM_DatasetGetSubset, num_threads = the parent's
+# 2) ran. Hence: every fold's datasets are built before the threads start, and inside the
+# threads every LightGBM call uses this one thread count.
+FOLD_THREADS = 1
+
+
+def cut_fold_datasets(dataset: lgb.Dataset, folds: list[tuple[np.ndarray, np.ndarray]]
+                      ) -> list[tuple[lgb.Dataset, lgb.Dataset]]:
+    """(train, validation) datasets of every fold, cut from the binned dataset in the calling
+    thread (the copy of binned rows runs on all `config.threads` while nothing else runs)."""
+    cut = []
+    for train_idx, valid_idx in folds:
+        pair = []
+        for rows in (train_idx, valid_idx):
+            subset = dataset.subset(np.sort(rows))
+            # the fold's binned rows are all it needs: no second float copy of its raw rows
+            subset.free_raw_data = True
+            pair.append(subset.construct())
+        cut.append((pair[0], pair[1]))
+    return cut
 
 
 def cross_validate(dataset: lgb.Dataset, X: np.ndarray, y: np.ndarray, config: TrainConfig
@@ -85,25 +135,23 @@ def cross_validate(dataset: lgb.Dataset, X: np.ndarray, y: np.ndarray, config: T
     a 2-core machine shared with DuckDB, dbt or the API one late thread stalls all of them
     (measured here: 3-30x slower than single-threaded). Independent folds need no
     synchronisation (LightGBM releases the GIL while it trains), and the result does not depend
-    on the number of workers.
+    on the number of workers. Their datasets are cut beforehand (see FOLD_THREADS for why).
     """
     splitter = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
     folds = list(splitter.split(np.zeros(len(y)), y))
-    cutting = threading.Lock()
+    fold_sets = cut_fold_datasets(dataset, folds)
+    params = config.lgb_params(threads=FOLD_THREADS)
 
     def run_fold(fold: int) -> tuple[int, np.ndarray]:
-        train_idx, valid_idx = folds[fold]
-        with cutting:  # subsets are cut from the shared binned dataset one at a time
-            train_set = dataset.subset(np.sort(train_idx)).construct()
-            valid_set = dataset.subset(np.sort(valid_idx)).construct()
+        train_set, valid_set = fold_sets[fold]
         booster = lgb.train(
-            config.lgb_params(threads=1), train_set, num_boost_round=config.max_rounds,
+            params, train_set, num_boost_round=config.max_rounds,
             valid_sets=[valid_set], valid_names=["valid"],
             callbacks=[lgb.early_stopping(config.early_stopping_rounds, first_metric_only=True,
                                           verbose=False)])
         iterations = booster.best_iteration or booster.current_iteration()
-        raw = booster.predict(X[valid_idx], raw_score=True, num_iteration=iterations,
-                              num_threads=1)
+        raw = booster.predict(X[folds[fold][1]], raw_score=True, num_iteration=iterations,
+                              num_threads=FOLD_THREADS)
         return int(iterations), raw
 
     with ThreadPoolExecutor(max_workers=max(1, min(config.threads, config.folds))) as pool:
