@@ -97,6 +97,19 @@ def test_an_all_missing_column_is_left_out_and_the_rest_trains(mart_db: Path, tm
     assert result.scored.clients == 3000
 
 
+def test_clients_without_any_child_row_train_on_the_application_alone(
+        mart_db: Path, tmp_path: Path) -> None:
+    """No bureau, previous application, POS, card or instalment row for anyone: every
+    history feature is missing, and the application features still make a model."""
+    history = [f for f, (table, *_) in FEATURES.items() if table != "application"]
+    edit_mart(mart_db, "update marts.client_features set "
+              + ", ".join(f"{f} = null" for f in history))
+    result = run_ml(mart_db, tmp_path / "models", retrain=True, config=small_config())
+    features = find_champion(tmp_path / "models").metadata["features"]
+    assert features and not set(features) & set(history)
+    assert result.trained.metrics["oof_auc"] > 0.7 and result.scored.clients == 3000
+
+
 def test_a_portfolio_just_above_the_minimum_trains_a_real_model(tmp_path: Path) -> None:
     """1,300 clients (≈ 1,100 history, ≈ 140 defaults) with the production tree settings
     (min_child_samples 100, early stopping 50): several trees, scores that rank."""
