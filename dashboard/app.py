@@ -413,6 +413,8 @@ class ClientPage(Page):
     times a switch: the browser built a view for each of them.)
     """
 
+    decision_panel: Any = None     # dashboard.pages.decisions.DecisionPanel, when mounted
+
     def __init__(self, source: DataSource, **params: Any) -> None:
         super().__init__(source, **params)
         self._pane = pn.pane.HTML(sizing_mode="stretch_width")
@@ -423,10 +425,17 @@ class ClientPage(Page):
                                  f"{html.escape(CLIENT_PROMPT)}</p>")
             return self._pane
         cid = self.client_id
+        score = self._source.score(cid)
         self._pane.object = client_page_html(
-            self._source.score(cid), self._source.explanation(cid), self._source.client(cid),
+            score, self._source.explanation(cid), self._source.client(cid),
             _frame(self._source.portfolio().bands))
-        return self._pane
+        if self.decision_panel is None:
+            return self._pane
+        self.decision_panel.show(cid, score)
+        # one layout for every client, like the pane: a switch replaces contents only
+        self._with_decisions = getattr(self, "_with_decisions", None) or pn.Column(
+            self._pane, self.decision_panel.view, sizing_mode="stretch_width")
+        return self._with_decisions
 
 
 class ComparisonPage(Page):
@@ -639,6 +648,8 @@ class ModelPage(Page):
 class ClientSelfView(Page):
     """A client's own file in plain language (`?client=<id>&view=client`)."""
 
+    contest_box: Any = None        # dashboard.pages.decisions.ContestBox, when mounted
+
     def __init__(self, source: DataSource, **params: Any) -> None:
         super().__init__(source, **params)
         self._summary = pn.pane.HTML(sizing_mode="stretch_width")
@@ -664,8 +675,11 @@ class ClientSelfView(Page):
         self._gauge.object = gauge_html(score.score, score.score_cutoff, bands)
         self._reasons.object = reasons_html(explanation, for_client=True)
         self._profile.object = profile_html(record)
+        if self.contest_box is not None:
+            self.contest_box.show(cid)
         self._summary.object = self_summary_html(score)
-        return self._content
+        return self._content if self.contest_box is None else pn.Column(
+            self._content, self.contest_box.view, sizing_mode="stretch_width")
 
 
 def self_summary_html(score: ClientScore) -> str:
@@ -699,7 +713,7 @@ class DashboardApp(Viewer):
     view = param.String(default="advisor", doc="'advisor', or 'client' for the client's view")
     client_id = param.Integer(default=None, allow_None=True, doc="the parsed client id")
 
-    def __init__(self, source: DataSource, **params: Any) -> None:
+    def __init__(self, source: DataSource, desk: Any = None, **params: Any) -> None:
         super().__init__(**params)
         self._source = source
         self.search = ClientSearch(source)
@@ -708,6 +722,13 @@ class DashboardApp(Viewer):
                                        "Portfolio": PortfolioPage(source),
                                        "Model": ModelPage(source)}
         self.self_view = ClientSelfView(source)
+        self.decisions = None          # the decision record's views, when a desk is given
+        if desk is not None:
+            from dashboard.pages.hook import decision_views
+
+            self.decisions = decision_views(source, desk)
+            self.pages["Client"].decision_panel = self.decisions.panel
+            self.self_view.contest_box = self.decisions.contest
         self.tabs = pn.Tabs(*self.pages.items(), sizing_mode="stretch_width")
         self.search.param.watch(
             lambda e: self.param.update(client="" if e.new is None else str(e.new)), "client_id")
@@ -738,6 +759,10 @@ class DashboardApp(Viewer):
             self.self_view.client_id = self.client_id
             self.self_view.refresh()
             return
+        if self.decisions is not None:     # no client chosen: the advisor's work list
+            self.decisions.worklist.view.visible = self.client_id is None
+            if self.client_id is None:
+                self.decisions.worklist.refresh()
         page = self.pages[PAGES[self.tabs.active]]
         page.client_id = self.client_id
         page.refresh()
@@ -755,13 +780,16 @@ class DashboardApp(Viewer):
             return pn.Column(pn.pane.Markdown("## Prêt à dépenser — your credit file"),
                              *notice, self.self_view, max_width=1200,
                              sizing_mode="stretch_width")
-        return pn.Column(pn.pane.Markdown(f"## {TITLE}"), *notice, self.search, self.tabs,
-                         max_width=1400, sizing_mode="stretch_width")
+        worklist = [] if self.decisions is None else [self.decisions.identity,
+                                                      self.decisions.worklist.view]
+        return pn.Column(pn.pane.Markdown(f"## {TITLE}"), *notice, *worklist, self.search,
+                         self.tabs, max_width=1400, sizing_mode="stretch_width")
 
 
-def create_app(source: DataSource) -> DashboardApp:
-    """One session's app (pn.serve calls this for every browser session)."""
-    return DashboardApp(source)
+def create_app(source: DataSource, desk: Any = None) -> DashboardApp:
+    """One session's app (pn.serve calls this for every browser session); `desk` (a
+    dashboard.pages.desk.DecisionDesk) mounts the work list and the decision record."""
+    return DashboardApp(source, desk)
 
 
 def warm_up(source: DataSource) -> float:
@@ -825,6 +853,9 @@ def serve(host: str = DASHBOARD_HOST, port: int = DASHBOARD_PORT, api_url: str |
     password = dashboard_password()
     check_binding(host, password)
     source = open_source(warehouse, api_url, token=api_token(), threads=lookup_threads())
+    from dashboard.pages.desk import open_desk
+
+    desk = open_desk(PadPaths(warehouse.parent), source)   # the store beside the warehouse
     pn.extension(sizing_mode="stretch_width", notifications=False)
     seconds = warm_up(source)
     print(f"pad dashboard: warmed up in {seconds:.1f} s", file=sys.stderr, flush=True)
@@ -835,8 +866,8 @@ def serve(host: str = DASHBOARD_HOST, port: int = DASHBOARD_PORT, api_url: str |
     print(f"pad dashboard: http://{host}:{port}/ (data: {api_url or warehouse})"
           + (" — login required" if password else ""), file=sys.stderr, flush=True)
     try:
-        pn.serve(lambda: create_app(source), address=host, port=port, show=show, title=TITLE,
-                 websocket_origin=websocket_origins(host, port), admin=False, **auth)
+        pn.serve(lambda: create_app(source, desk), address=host, port=port, show=show,
+                 title=TITLE, websocket_origin=websocket_origins(host, port), admin=False, **auth)
     except OSError as exc:  # typically: the port is taken
         raise RunFailure(f"cannot serve the dashboard on {host}:{port}: {exc}") from exc
 

@@ -197,6 +197,20 @@ def step_dashboard(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
                             f"empty page {times['page_s']:.2f} s")
 
 
+def step_decisions(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
+    from dashboard.decision_bench import measure_decisions, note
+
+    if not paths.warehouse.exists():
+        step_refresh_cold(paths, clients, seed)
+    runs = {b: measure_decisions(paths.warehouse, b, seed=seed) for b in ("sqlite",
+                                                                          "postgresql")}
+    # seconds: the measured writes of both backends; the median run by SQLite's p99
+    return StepOutcome(rows=sum(int(r["requests"]) for r in runs.values()),
+                       seconds=sum(float(r["seconds"]) for r in runs.values()),
+                       note="; ".join(note(b, r) for b, r in runs.items()) + " (8 writers)",
+                       rank=float(runs["sqlite"]["p99_ms"]))
+
+
 StepFunc = Callable[[PadPaths, int, int], "int | tuple[int, float] | StepOutcome"]
 STEPS: dict[str, tuple[StepFunc, StepFunc | None]] = {
     "sample": (step_sample, None),
@@ -208,6 +222,7 @@ STEPS: dict[str, tuple[StepFunc, StepFunc | None]] = {
     "quality": (step_quality, None),
     "api": (step_api, None),
     "dashboard": (step_dashboard, None),
+    "decisions": (step_decisions, None),
 }
 DEFAULT_STEPS = ["sample", "validate", "load", "dbt", "refresh_cold", "refresh_unchanged",
                  "quality", "api", "dashboard"]

@@ -45,6 +45,7 @@ PAGES = [
     Audited("model", "", "[data-testid=model-summary]", tab="Model"),
     Audited("client view", "?client={refused}&view=client", "[data-testid=client-summary]"),
     Audited("unknown client", "?client={missing}", "text=not found"),
+    Audited("work list", "", "[data-testid=worklist-pending]"),
 ]
 
 

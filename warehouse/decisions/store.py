@@ -32,7 +32,7 @@ from warehouse.decisions.chain import (
     verify_chain,
 )
 from warehouse.decisions.config import decisions_url
-from warehouse.decisions.rules import DecisionRequest, Published, resolve_decision
+from warehouse.decisions.rules import GIVING_KINDS, DecisionRequest, Published, resolve_decision
 
 TABLE = "decisions"
 ADVISORY_LOCK_KEY = 0x5041445F44454331   # "PAD_DEC1": one lock id for every appender
@@ -244,6 +244,15 @@ class DecisionStore:
         with self._reading() as conn:
             return [decode(dict(r._mapping)) for r in conn.execute(query)]
 
+    def decided_clients(self) -> set[int]:
+        """Clients with at least one entry that gave a decision."""
+        if not self.exists():
+            return set()
+        query = sa.select(decisions.c.sk_id_curr).distinct().where(
+            decisions.c.kind.in_(GIVING_KINDS))
+        with self._reading() as conn:
+            return {int(r[0]) for r in conn.execute(query)}
+
     def reviews(self, status: str = "open") -> list[dict[str, Any]]:
         """Contests and their review: `open` = not yet reviewed, `closed`, or `all`."""
         by_client: dict[int, list[dict[str, Any]]] = {}
@@ -275,7 +284,7 @@ def _review_items(sk_id_curr: int, history: list[dict[str, Any]]) -> list[dict[s
                 "decided_entry_id": in_force["entry_id"] if in_force else None,
                 "reviewed_entry_id": review["entry_id"] if review else None,
             })
-        elif entry["kind"] in ("issued", "confirmed", "overridden", "reviewed"):
+        elif entry["kind"] in GIVING_KINDS:
             in_force = entry
     return items
 
