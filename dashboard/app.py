@@ -418,6 +418,7 @@ class ClientPage(Page):
     def __init__(self, source: DataSource, **params: Any) -> None:
         super().__init__(source, **params)
         self._pane = pn.pane.HTML(sizing_mode="stretch_width")
+        self._with_decisions: pn.Column | None = None
 
     def render(self) -> pn.viewable.Viewable:
         if self.client_id is None:
@@ -433,7 +434,7 @@ class ClientPage(Page):
             return self._pane
         self.decision_panel.show(cid, score)
         # one layout for every client, like the pane: a switch replaces contents only
-        self._with_decisions = getattr(self, "_with_decisions", None) or pn.Column(
+        self._with_decisions = self._with_decisions or pn.Column(
             self._pane, self.decision_panel.view, sizing_mode="stretch_width")
         return self._with_decisions
 
