@@ -317,10 +317,10 @@ def render_profile(results: list[Measurement], top: int) -> str:
         if m.baseline_seconds:
             base = (f"; baseline {m.baseline_seconds:.2f} s wall, "
                     f"{m.baseline_cpu_seconds or 0:.1f} s CPU")
-        lines += ["", f"{m.step}: the {min(top, len(m.profile))} slowest of {len(m.profile)} "
-                      f"phases/nodes (median run, {m.seconds:.2f} s wall, "
-                      f"{m.cpu_seconds:.1f} s CPU{base})",
-                  "| phase or node | seconds | share |", "|---|---:|---:|"]
+        title = (f"{m.step}: the {min(top, len(m.profile))} slowest of {len(m.profile)} "
+                 f"phases/nodes (median run, {m.seconds:.2f} s wall, "
+                 f"{m.cpu_seconds:.1f} s CPU{base})")
+        lines += ["", title, "| phase or node | seconds | share |", "|---|---:|---:|"]
         lines += [f"| {name} | {sec:.2f} | {sec / total:.0%} |" for name, sec in m.profile[:top]]
     return "\n".join(lines)
 

@@ -334,6 +334,23 @@ def test_duplicate_bureau_balance_key(raw_dir: Path, work_dir: Path, files: CsvF
     )
 
 
+@pytest.mark.parametrize("month", ["-200", "5"])
+def test_bureau_balance_months_outside_the_bit_mask_are_checked_exactly(
+        raw_dir: Path, work_dir: Path, files: CsvFiles, month: str) -> None:
+    # keys.months_key_is_unique holds months -126..0 as bits; others take the exact GROUP BY
+    bureau = files.value("bureau_balance.csv", 2, "SK_ID_BUREAU")
+    files.set_value("bureau_balance.csv", 30, "SK_ID_BUREAU", bureau)
+    files.set_value("bureau_balance.csv", 30, "MONTHS_BALANCE", month)
+    report = validate_raw(raw_dir, work_dir)  # a month of its own: unique, valid
+    assert report.rows["bureau_balance"] == files.rows("bureau_balance.csv")
+    files.set_value("bureau_balance.csv", 31, "SK_ID_BUREAU", bureau)
+    files.set_value("bureau_balance.csv", 31, "MONTHS_BALANCE", month)
+    assert bad_input(raw_dir, work_dir) == (
+        f"bureau_balance.csv: line 31: duplicate key SK_ID_BUREAU={bureau}, "
+        f"MONTHS_BALANCE={month} (first seen on line 30)"
+    )
+
+
 def test_duplicate_previous_key(raw_dir: Path, work_dir: Path, files: CsvFiles) -> None:
     key = files.value("previous_application.csv", 20, "SK_ID_PREV")
     files.set_value("previous_application.csv", 21, "SK_ID_PREV", key)

@@ -6,8 +6,8 @@ This module owns every check on the eight CSVs and the report of the quirks that
 - during one typed, parallel DuckDB read per file into schema `raw` (rejects tables, no Python
   row loops): malformed rows, wrong field counts, invalid UTF-8, non-numeric values, non-integral
   or non-finite numbers;
-- after the read (SQL): header-only files, missing identifiers, duplicate primary keys (the
-  application key across train and test too);
+- after the read (SQL, warehouse/raw/keys.py): header-only files, missing identifiers, duplicate
+  primary keys (the application key across train and test too);
 - the report: rows per table, orphans per relation, rare or unknown levels, sentinels, warnings.
 
 Every failure is one `BadInput` line naming file, line (physical, header = line 1), column and value
@@ -22,7 +22,6 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import duckdb
 from warehouse.config import duckdb_memory_limit, duckdb_threads
 from warehouse.errors import BadInput, RunFailure
 from warehouse.profiling import PhaseTimes
+from warehouse.raw.keys import check_application_keys, check_identifiers, iter_records
 from warehouse.raw.schema import Column, Table, tables
 from warehouse.raw.sources import RawFiles, open_raw
 
@@ -197,8 +197,9 @@ def open_database(path: Path, storage_version: str | None = None) -> duckdb.Duck
     config: dict[str, str | int | bool] = {
         "threads": duckdb_threads(),
         "memory_limit": duckdb_memory_limit(),
-        # Rows must stay in file order: line numbers of key errors are derived from row ids.
-        "preserve_insertion_order": True,
+        # Row order is not kept (a cheaper parallel write): key errors find their lines by
+        # walking the file (warehouse/raw/keys.py), on the error path only.
+        "preserve_insertion_order": False,
         # Spill next to the file (an in-memory main database would spill into the cwd).
         "temp_directory": str(path.with_name(path.name + ".tmp")),
     }
@@ -516,115 +517,6 @@ def number_problem(text: str, dtype: str) -> str | None:
     if dtype == "int" and abs(value) >= INT64_LIMIT:
         return "is out of the integer range"
     return None
-
-
-def iter_records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(physical start line, fields) of every data record, skipping blank lines as DuckDB does."""
-    # errors="replace": only line counting matters here, and DuckDB does not check UTF-8 in
-    # numeric columns.
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)  # header
-        start = reader.line_num + 1
-        for fields in reader:
-            if fields:
-                yield start, fields
-            start = reader.line_num + 1
-
-
-def lines_of_rows(path: Path, rowids: set[int]) -> dict[int, int]:
-    """Physical line of each 0-based data row id (row ids follow file order).
-
-    Python's csv module walks the records so quoted line breaks and blank lines count as they
-    do for DuckDB; `rowid + 2` (header, 1-based) is only the fallback if the walk disagrees.
-    """
-    found = {rowid: rowid + 2 for rowid in rowids}
-    last = max(rowids)
-    for rowid, (line, _) in enumerate(iter_records(path)):
-        if rowid in rowids:
-            found[rowid] = line
-        if rowid >= last:
-            break
-    return found
-
-
-# ---------------------------------------------------------------------------------------------
-# Checks after the read: identifiers and keys
-
-
-def id_columns(table: Table) -> list[str]:
-    """Identifier columns (SK_ID_*): primary and foreign keys must never be empty."""
-    return [c.name for c in table.columns if c.name.startswith("SK_ID_")]
-
-
-def check_identifiers(con: duckdb.DuckDBPyConnection, layout: FileLayout) -> None:
-    """No empty identifier, and the primary key is unique within the file."""
-    table = layout.table
-    ids = id_columns(table)
-    firsts = con.execute(
-        "SELECT " + ", ".join(f"min(rowid) FILTER (WHERE {c.lower()} IS NULL)" for c in ids)
-        + f" FROM {RAW_SCHEMA}.{table.name}"
-    ).fetchone()
-    for column, rowid in zip(ids, firsts, strict=True):
-        if rowid is not None:
-            line = lines_of_rows(layout.path, {rowid})[rowid]
-            raise BadInput(f"{layout.file}: line {line}, column {column}: missing identifier")
-    if table.primary_key:
-        check_unique_key(con, layout)
-
-
-def check_unique_key(con: duckdb.DuckDBPyConnection, layout: FileLayout) -> None:
-    """Raise on the first row (file order) whose primary key appeared on an earlier row."""
-    key = [c.lower() for c in layout.table.primary_key]
-    cols = ", ".join(key)
-    relation = f"{RAW_SCHEMA}.{layout.table.name}"
-    duplicated = f"SELECT {cols} FROM {relation} GROUP BY ALL HAVING count(*) > 1"
-    if con.execute(f"{duplicated} LIMIT 1").fetchone() is None:
-        return
-    # Error path only: walk the duplicated keys' rows in file order to find the first repeat.
-    cursor = con.execute(
-        f"SELECT rowid, {cols} FROM {relation} WHERE ({cols}) IN ({duplicated}) ORDER BY rowid"
-    )
-    seen: dict[tuple, int] = {}
-    for row in iter_fetch(cursor):
-        rowid, value = row[0], tuple(row[1:])
-        if value in seen:
-            first = seen[value]
-            lines = lines_of_rows(layout.path, {first, rowid})
-            raise BadInput(f"{layout.file}: line {lines[rowid]}: duplicate "
-                           f"{format_key(layout.table.primary_key, value)} "
-                           f"(first seen on line {lines[first]})")
-        seen[value] = rowid
-
-
-def check_application_keys(con: duckdb.DuckDBPyConnection, layouts: dict[str, FileLayout]) -> None:
-    """A client is either in train or in test, never both (one SK_ID_CURR space)."""
-    found = con.execute(f"""
-        SELECT test.sk_id_curr, train.r, test.r
-        FROM (SELECT sk_id_curr, rowid AS r FROM {RAW_SCHEMA}.application_test) AS test
-        JOIN (SELECT sk_id_curr, rowid AS r FROM {RAW_SCHEMA}.application_train) AS train
-          USING (sk_id_curr)
-        ORDER BY test.r LIMIT 1
-    """).fetchone()
-    if found is None:
-        return
-    key, train_row, test_row = found
-    train, test = layouts["application_train"], layouts["application_test"]
-    train_line = lines_of_rows(train.path, {train_row})[train_row]
-    test_line = lines_of_rows(test.path, {test_row})[test_row]
-    raise BadInput(f"{test.file}: line {test_line}: duplicate SK_ID_CURR {key} "
-                   f"(also in {train.file} line {train_line})")
-
-
-def format_key(names: tuple[str, ...], values: tuple) -> str:
-    if len(names) == 1:
-        return f"{names[0]} {values[0]}"
-    return "key " + ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
-
-
-def iter_fetch(cursor: duckdb.DuckDBPyConnection, size: int = 10_000) -> Iterator[tuple]:
-    while batch := cursor.fetchmany(size):
-        yield from batch
 
 
 # ---------------------------------------------------------------------------------------------
