@@ -10,7 +10,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from flows.config import DEFAULT_REFRESH_CRON, DEFAULT_RETRAIN_CRON
+from flows.config import DEFAULT_REFRESH_CRON, DEFAULT_RETRAIN_CRON, DEFAULT_SCHEDULE_PORT
+from flows.processes import Stopped
 from warehouse.config import pad_paths
 from warehouse.errors import BadInput, RunFailure
 
@@ -91,7 +92,7 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     from flows.schedule import run_schedule
 
     return run_schedule(pad_paths(), refresh_cron=args.refresh_cron,
-                        retrain_cron=args.retrain_cron)
+                        retrain_cron=args.retrain_cron, port=args.port)
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
@@ -163,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schedule", help="serve the scheduled refresh and retrain deployments")
     p.add_argument("--refresh-cron", default=DEFAULT_REFRESH_CRON)
     p.add_argument("--retrain-cron", default=DEFAULT_RETRAIN_CRON)
+    p.add_argument("--port", type=int, default=DEFAULT_SCHEDULE_PORT,
+                   help="port of the local Prefect server (API at http://127.0.0.1:PORT/api)")
     p.set_defaults(func=_cmd_schedule)
 
     p = sub.add_parser("decisions", help="verify or export the decision record")
@@ -203,7 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pad {args.command}: failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        print(f"pad {args.command}: interrupted", file=sys.stderr)
+        print(f"pad {args.command}: stopped by SIGINT", file=sys.stderr)
+        return EXIT_FAILURE
+    except Stopped as exc:
+        print(f"pad {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
 
 

@@ -6,9 +6,13 @@ halves its start-up. A user who points PREFECT_API_URL at a real server keeps fu
 """
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from warehouse.config import PadPaths
+from warehouse.errors import BadInput
 
 EPHEMERAL_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -25,6 +29,24 @@ EPHEMERAL_DEFAULTS = {
 }
 DEFAULT_REFRESH_CRON = "0 6 * * *"
 DEFAULT_RETRAIN_CRON = "0 5 * * 1"
+DEFAULT_SCHEDULE_PORT = 4200
+SERVER_HOST = "127.0.0.1"
+# `pad schedule`: the server and the runner get these before Prefect is first imported (Prefect
+# reads its settings at import; an API URL set later makes `serve` start a temporary server).
+SCHEDULE_SETTINGS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_API_HOST": SERVER_HOST,
+}
+
+
+def schedule_environment(paths: PadPaths, port: int) -> dict[str, str]:
+    """The environment of `pad schedule` and its children: state under PAD_HOME/prefect, the
+    local server's API, an absolute PAD_HOME for the flow runs."""
+    paths.prefect.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, **SCHEDULE_SETTINGS, "PAD_HOME": str(paths.home),
+            "PREFECT_HOME": str(paths.prefect),
+            "PREFECT_API_URL": f"http://{SERVER_HOST}:{port}/api",
+            "PREFECT_SERVER_API_PORT": str(port)}
 
 
 def configure_prefect(paths: PadPaths, *, ephemeral: bool = True) -> None:
@@ -34,3 +56,55 @@ def configure_prefect(paths: PadPaths, *, ephemeral: bool = True) -> None:
     if ephemeral and "PREFECT_API_URL" not in os.environ:
         for key, value in EPHEMERAL_DEFAULTS.items():
             os.environ.setdefault(key, value)
+
+
+class _BadInputOffConsole(logging.Filter):
+    """Drops Prefect's console records about a BadInput: its task- and flow-failure logs (with
+    tracebacks) and 'Finished in state Failed(... BadInput ...)'. Bad input is reported once,
+    as the command's one-line error (CONTRACTS §2); the API log handler keeps the details for
+    the Prefect UI."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        while error is not None:
+            if isinstance(error, BadInput):
+                return False
+            error = error.__cause__ or error.__context__
+        return BAD_INPUT_NAME not in record.getMessage()
+
+
+BAD_INPUT_NAME = BadInput.__name__
+
+
+def _prefect_console_handlers() -> list[logging.Handler]:
+    """The stream handlers Prefect's records reach: the root logger's (Prefect puts its console
+    handler there) and those of the `prefect.*` loggers."""
+    names = [n for n in logging.Logger.manager.loggerDict if n.startswith("prefect")]
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in names)]
+    handlers = {h for logger in loggers for h in logger.handlers}
+    return [h for h in handlers if isinstance(h, logging.StreamHandler)]
+
+
+_QUIET = _BadInputOffConsole()
+
+
+def quiet_bad_input_on_prefect_console() -> None:
+    """Filter Prefect's console handlers (idempotent). Prefect configures logging lazily and may
+    do it again when its temporary server starts, so the flow calls this once running too."""
+    from prefect.logging.configuration import ensure_logging_setup
+
+    ensure_logging_setup()
+    for handler in _prefect_console_handlers():
+        if _QUIET not in handler.filters:
+            handler.addFilter(_QUIET)
+
+
+@contextmanager
+def bad_input_off_prefect_console() -> Iterator[None]:
+    """While a refresh runs, Prefect's console handlers stay silent about bad input."""
+    quiet_bad_input_on_prefect_console()
+    try:
+        yield
+    finally:
+        for handler in _prefect_console_handlers():
+            handler.removeFilter(_QUIET)

@@ -4,6 +4,12 @@ One writer at a time (an advisory lock under PAD_HOME); the refresh writes only 
 build file; publishing is checkpoint → close → fsync → atomic rename onto warehouse.duckdb.
 Readers that hold the old file open keep reading the old inode and are never blocked; new
 readers see the new snapshot whole.
+
+Champion promotion belongs to publishing (CONTRACTS §1): the build file records which run and
+which model scored it (`ml.publication`), and right after the rename `models/champion.json` is
+pointed at that model. A run killed between the two renames leaves a warehouse newer than the
+pointer; `reconcile_champion` (called by the next refresh under the lock) repairs the pointer
+from the warehouse, which wins because readers already see it.
 """
 from __future__ import annotations
 
@@ -13,16 +19,20 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from models_ml.registry import read_champion_pointer, set_champion, utc_now
 from warehouse.config import PadPaths
 from warehouse.errors import BadInput, RunFailure
 from warehouse.raw.schema import kaggle_files
 
 LOCK_NAME = "refresh.lock"
 BUILD_PREFIX = "refresh-"
+PUBLICATION_TABLE = "ml.publication"
 
 
 @contextmanager
@@ -72,11 +82,28 @@ def fingerprint_inputs(raw: Path) -> str:
     return digest.hexdigest()
 
 
-def publish(build: Path, paths: PadPaths) -> float:
-    """Checkpoint the build file and rename it atomically onto the published warehouse."""
+@dataclass(frozen=True)
+class Publication:
+    """Which run published, with which model (the champion from then on), and why."""
+
+    run_id: str
+    model_version: str
+    reason: str
+
+
+def publish(build: Path, paths: PadPaths, publication: Publication | None = None) -> float:
+    """Record the publication in the build file, checkpoint it, rename it atomically onto the
+    published warehouse, then make its model the champion (a warehouse without a model, as
+    in tests, is published without a publication record)."""
     started = time.perf_counter()
+    published_at = utc_now()
     con = duckdb.connect(str(build))
     try:
+        if publication is not None:
+            con.execute(f"create or replace table {PUBLICATION_TABLE} (run_id varchar not null,"
+                        " model_version varchar not null, published_at timestamptz not null)")
+            con.execute(f"insert into {PUBLICATION_TABLE} values (?, ?, ?)",
+                        [publication.run_id, publication.model_version, published_at])
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -93,4 +120,44 @@ def publish(build: Path, paths: PadPaths) -> float:
         os.fsync(dir_fd)  # make the rename itself durable
     finally:
         os.close(dir_fd)
+    if publication is not None:
+        set_champion(paths.models, publication.model_version, publication.reason,
+                     run_id=publication.run_id, now=published_at)
     return time.perf_counter() - started
+
+
+def published_model(paths: PadPaths) -> dict | None:
+    """`ml.publication` of the published warehouse (None before any publish, or for a
+    warehouse published before the table existed)."""
+    if not paths.warehouse.exists():
+        return None
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        if not con.execute("select 1 from duckdb_tables() where schema_name = 'ml' "
+                           "and table_name = 'publication'").fetchall():
+            return None
+        row = con.execute(f"select run_id, model_version, published_at "
+                          f"from {PUBLICATION_TABLE}").fetchone()
+    finally:
+        con.close()
+    return dict(zip(["run_id", "model_version", "published_at"], row, strict=True)) \
+        if row else None
+
+
+def reconcile_champion(paths: PadPaths) -> str | None:
+    """Point champion.json at the published warehouse's model when a run died between the
+    warehouse rename and the pointer write (the warehouse is newer than the pointer). A pointer
+    written after the last publication (a promotion by hand) stands. Returns the version the
+    pointer was moved to, if any."""
+    publication = published_model(paths)
+    if publication is None:
+        return None
+    pointer = read_champion_pointer(paths.models)
+    if pointer is not None and (pointer["model_version"] == publication["model_version"]
+                                or datetime.fromisoformat(pointer["since"])
+                                >= publication["published_at"]):
+        return None
+    set_champion(paths.models, publication["model_version"],
+                 f"published by run {publication['run_id']} (pointer repaired at the next run)",
+                 run_id=publication["run_id"], now=publication["published_at"])
+    return publication["model_version"]

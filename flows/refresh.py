@@ -1,33 +1,61 @@
 """`pad refresh`: the refresh flow (Prefect) — validate, load, dbt build of the marts, train (when
 asked or when there is no champion), score and explain, dbt build of serving, publish.
 
-Tasks are thin wrappers around plain functions (warehouse.raw, warehouse.dbt_runner, models_ml,
-flows.publish). Everything is written to a private build file under PAD_HOME/build/ and
-published by an atomic rename at the very end, so readers never see a partial state and a failed
-or killed run leaves the published warehouse untouched. Only I/O steps retry; a failing data test
-is never retried. Inputs that did not change since the last published run are not rebuilt.
+The flow is the list `refresh_steps()`: each step is a plain function of the run's state that
+returns its progress line, run as a Prefect task; a new step is one more `Step(...)` in that
+list (and, if its time should show in `serving.refresh_runs`, one more name in
+flows.runs.STEPS). Everything is written to a private build file under PAD_HOME/build/ and
+published by an atomic rename at the very end, with the champion pointer moved right after, so
+readers never see a partial state and a failed or killed run leaves the published warehouse
+and the champion untouched. Only I/O steps retry; a failing data test is never retried. Inputs
+that did not change since the last published run are not rebuilt.
+
+Failures: bad input exits 2 with one line and no traceback (Prefect's console logs about it
+are filtered, flows.config); a run stopped by SIGINT/SIGTERM is recorded as failed; a run
+killed outright (SIGKILL, power loss) is recorded as failed by the next run, which holds the
+lock and so knows it is dead.
 """
 from __future__ import annotations
 
 import os
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flows.config import configure_prefect
-from flows.decisions_copy import check_log, copied_head, refresh_log_copy
+from flows.config import (
+    bad_input_off_prefect_console,
+    configure_prefect,
+    quiet_bad_input_on_prefect_console,
+)
+from flows.decisions_copy import LogHead, check_log, copied_head, refresh_log_copy
+from flows.processes import stop_message, stop_signal_raises
 from flows.publish import (
+    Publication,
     clean_stale_builds,
     fingerprint_inputs,
     new_build_path,
     publish,
+    reconcile_champion,
     refresh_lock,
     remove_build,
 )
-from flows.runs import RunRecord, StepTimer, finish_record, last_published, new_run_id, write_record
+from flows.runs import (
+    RunRecord,
+    StepTimer,
+    fail_abandoned_runs,
+    finish_record,
+    last_published,
+    new_run_id,
+    write_record,
+)
 from warehouse.config import PadPaths
 from warehouse.errors import BadInput
+
+if TYPE_CHECKING:
+    from models_ml.pipeline import ScoreResult, TrainResult
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -45,6 +73,90 @@ class RefreshPlan:
     paths: PadPaths
 
 
+@dataclass
+class RefreshRun:
+    """What the steps share: the plan, the run record, and what earlier steps produced."""
+
+    plan: RefreshPlan
+    record: RunRecord
+    trained: TrainResult | None = None
+    scored: ScoreResult | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the flow: `run(state) -> progress line`, timed as seconds_<name>."""
+
+    name: str
+    label: str                                   # the Prefect task name
+    run: Callable[[RefreshRun], str]
+    needed: Callable[[RefreshRun], bool] = lambda state: True
+    task_options: dict = field(default_factory=dict)
+
+
+# --- the steps ----------------------------------------------------------------------------------
+
+def validate_load(state: RefreshRun) -> str:
+    from warehouse.raw.load import load_into
+
+    result = load_into(state.plan.build, state.plan.raw, work_dir=state.plan.paths.build)
+    state.record.rows_loaded = sum(result.rows.values())
+    return f"validated and loaded {state.record.rows_loaded:,} rows"
+
+
+def dbt_marts(state: RefreshRun) -> str:
+    from warehouse.dbt_runner import build_marts
+
+    nodes = len(build_marts(state.plan.build).nodes)
+    state.record.clients = _count_clients(state.plan.build)
+    return f"dbt built and tested {nodes} nodes ({state.record.clients:,} clients)"
+
+
+def needs_training(state: RefreshRun) -> bool:
+    return state.plan.retrain or champion_version(state.plan.paths) is None
+
+
+def train(state: RefreshRun) -> str:
+    from models_ml.pipeline import train_model
+
+    trained = state.trained = train_model(state.plan.build, state.plan.paths.models)
+    state.record.retrained = True
+    return (f"trained {trained.model_version}: OOF AUC {trained.metrics['oof_auc']:.4f}, "
+            f"{trained.n_features} features, {trained.n_trees} trees; {trained.guard_message}")
+
+
+def score(state: RefreshRun) -> str:
+    """Score with this run's model: the retrained version if it passed the guard, else the
+    champion. It becomes the champion only when this warehouse is published."""
+    from models_ml.pipeline import score_clients, write_model_tables
+
+    paths = state.plan.paths
+    previous = paths.warehouse if paths.warehouse.exists() else None
+    version = state.trained.scoring_version if state.trained else None
+    scored = state.scored = score_clients(state.plan.build, paths.models,
+                                          previous_db=previous, model_version=version)
+    write_model_tables(state.plan.build, paths.models, champion_version=scored.model_version)
+    state.record.model_version = scored.model_version
+    return (f"scored {scored.clients:,} clients with {scored.model_version} "
+            f"({scored.rescored:,} computed, {scored.reused:,} unchanged and reused)")
+
+
+def dbt_serving(state: RefreshRun) -> str:
+    from warehouse.dbt_runner import build_serving
+
+    return f"dbt built and tested {len(build_serving(state.plan.build).nodes)} serving nodes"
+
+
+def publish_build(state: RefreshRun) -> str:
+    paths, record = state.plan.paths, state.record
+    reason = (state.trained.guard_message if state.trained
+              and state.trained.scoring_version == state.trained.model_version
+              else "champion kept")
+    publish(state.plan.build, paths, Publication(record.run_id, record.model_version, reason))
+    record.published = True
+    return f"published {paths.warehouse} (champion {record.model_version})"
+
+
 def _only_io_errors(task, task_run, state) -> bool:
     try:
         state.result()
@@ -55,51 +167,21 @@ def _only_io_errors(task, task_run, state) -> bool:
     return False
 
 
-def _tasks():
-    """Prefect task wrappers, created lazily so importing this module stays cheap."""
-    from prefect import task
+def refresh_steps() -> list[Step]:
+    """The flow, in order (extend here)."""
+    return [
+        Step("validate_load", "validate + load", validate_load),
+        Step("dbt_marts", "dbt build marts", dbt_marts),
+        Step("train", "train", train, needed=needs_training),
+        Step("score", "score + explain", score),
+        Step("dbt_serving", "dbt build serving", dbt_serving),
+        Step("publish", "publish", publish_build,
+             task_options={"retries": 2, "retry_delay_seconds": 1,
+                           "retry_condition_fn": _only_io_errors}),
+    ]
 
-    @task(name="validate + load")
-    def validate_load(plan: RefreshPlan) -> dict[str, int]:
-        from warehouse.raw.load import load_into
 
-        result = load_into(plan.build, plan.raw, work_dir=plan.paths.build)
-        return result.rows
-
-    @task(name="dbt build marts")
-    def dbt_marts(plan: RefreshPlan) -> int:
-        from warehouse.dbt_runner import build_marts
-
-        run = build_marts(plan.build)
-        return len(run.nodes)
-
-    @task(name="train")
-    def train(plan: RefreshPlan):
-        from models_ml.pipeline import train_model
-
-        return train_model(plan.build, plan.paths.models)
-
-    @task(name="score + explain")
-    def score(plan: RefreshPlan):
-        from models_ml.pipeline import score_clients, write_model_tables
-
-        previous = plan.paths.warehouse if plan.paths.warehouse.exists() else None
-        result = score_clients(plan.build, plan.paths.models, previous_db=previous)
-        write_model_tables(plan.build, plan.paths.models)
-        return result
-
-    @task(name="dbt build serving")
-    def dbt_serving(plan: RefreshPlan) -> int:
-        from warehouse.dbt_runner import build_serving
-
-        return len(build_serving(plan.build).nodes)
-
-    @task(name="publish", retries=2, retry_delay_seconds=1, retry_condition_fn=_only_io_errors)
-    def publish_build(plan: RefreshPlan) -> float:
-        return publish(plan.build, plan.paths)
-
-    return validate_load, dbt_marts, train, score, dbt_serving, publish_build
-
+# --- the flow -----------------------------------------------------------------------------------
 
 def _summary(record: RunRecord) -> str:
     lines = ["| step | seconds |", "|---|---:|"]
@@ -133,45 +215,34 @@ def _count_clients(db_path: Path) -> int:
         con.close()
 
 
-def _refresh_flow(plan: RefreshPlan, record: RunRecord) -> RunRecord:
+def _as_task(step: Step, state: RefreshRun):
+    """The step as a Prefect task over the shared state (captured, not passed: Prefect would
+    copy parameters, and the state must not be hashed for caching)."""
+    from prefect import task
+    from prefect.cache_policies import NO_CACHE
+
+    def run_step() -> str:
+        return step.run(state)
+
+    return task(run_step, name=step.label, cache_policy=NO_CACHE, **step.task_options)
+
+
+def _refresh_flow(state: RefreshRun) -> RunRecord:
     from prefect import flow
     from prefect.artifacts import create_markdown_artifact
 
-    validate_load, dbt_marts, train, score, dbt_serving, publish_build = _tasks()
+    record = state.record
 
     @flow(name="pad-refresh", log_prints=False, validate_parameters=False)
     def refresh() -> RunRecord:
+        quiet_bad_input_on_prefect_console()
         timed = StepTimer(record)
-        with timed("validate_load"):
-            rows = validate_load(plan)
-        record.rows_loaded = sum(rows.values())
-        say(f"validated and loaded {record.rows_loaded:,} rows "
-            f"in {record.seconds['validate_load']:.1f}s")
-        with timed("dbt_marts"):
-            nodes = dbt_marts(plan)
-        record.clients = _count_clients(plan.build)
-        say(f"dbt built and tested {nodes} nodes ({record.clients:,} clients) "
-            f"in {record.seconds['dbt_marts']:.1f}s")
-        if plan.retrain or champion_version(plan.paths) is None:
-            with timed("train"):
-                trained = train(plan)
-            record.retrained = True
-            say(f"trained {trained.model_version}: OOF AUC {trained.metrics['oof_auc']:.4f}, "
-                f"{trained.n_features} features, {trained.n_trees} trees "
-                f"in {record.seconds['train']:.1f}s; {trained.guard_message}")
-        with timed("score"):
-            scored = score(plan)
-        record.model_version = scored.model_version
-        say(f"scored {scored.clients:,} clients with {scored.model_version} "
-            f"({scored.rescored:,} computed, {scored.reused:,} unchanged and reused) "
-            f"in {record.seconds['score']:.1f}s")
-        with timed("dbt_serving"):
-            nodes = dbt_serving(plan)
-        say(f"dbt built and tested {nodes} serving nodes in {record.seconds['dbt_serving']:.1f}s")
-        with timed("publish"):
-            publish_build(plan)
-        record.published = True
-        say(f"published {plan.paths.warehouse} in {record.seconds['publish']:.1f}s")
+        for step in refresh_steps():
+            if not step.needed(state):
+                continue
+            with timed(step.name):
+                message = _as_task(step, state)()
+            say(f"{message} in {record.seconds[step.name]:.1f}s")
         record.status = "success"
         create_markdown_artifact(key="refresh-summary", markdown=_summary(record),
                                  description=f"pad refresh {record.run_id}")
@@ -186,11 +257,43 @@ def _ensure_alert_store(paths: PadPaths) -> None:
     ensure_alert_store(paths)
 
 
-def _alert_failed_refresh(paths: PadPaths, record: RunRecord) -> None:
+def _alert_failed_refresh(paths: PadPaths, run_id: str, message: str) -> None:
     from warehouse.alerts import raise_alert
 
-    raise_alert(paths, "refresh_failed", f"refresh {record.run_id} failed: {record.message}",
-                severity="critical", refresh_run_id=record.run_id)
+    raise_alert(paths, "refresh_failed", f"refresh {run_id} failed: {message}",
+                severity="critical", refresh_run_id=run_id)
+
+
+def _skip_unchanged(paths: PadPaths, record: RunRecord, retrain: bool,
+                    log_before: LogHead | None) -> bool:
+    """Finish the run at once when the inputs and the champion are those last published
+    (serving.decisions still follows the decision log: republished when the log moved)."""
+    previous = last_published(paths)
+    if previous is None or retrain or previous.get("fingerprint") != record.fingerprint \
+            or previous.get("model_version") != champion_version(paths):
+        return False
+    record.model_version = previous.get("model_version")
+    record.clients = previous.get("clients")
+    record.published = refresh_log_copy(paths, record.run_id)
+    check_log(paths, record.run_id, log_before)
+    finish_record(paths, record, "success",
+                  f"inputs unchanged since run {previous['run_id']}: nothing recomputed"
+                  + ("; decision log copied and republished" if record.published
+                     else ", the published warehouse is current"))
+    say(record.message)
+    return True
+
+
+def _repair_after_killed_runs(paths: PadPaths) -> None:
+    """What a run killed outright left behind (we hold the lock, so it is dead)."""
+    for stale in clean_stale_builds(paths):
+        say(f"removed {stale.name} left by an interrupted run")
+    for run_id, message in fail_abandoned_runs(paths).items():
+        say(f"run {run_id} was killed before it could record its end: marked failed")
+        _alert_failed_refresh(paths, run_id, message)
+    repaired = reconcile_champion(paths)
+    if repaired:
+        say(f"champion pointer repaired: {repaired} scored the published warehouse")
 
 
 def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
@@ -198,53 +301,35 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
     raw = Path(raw).resolve()
     if not raw.exists():
         raise BadInput(f"{raw}: no such file or folder")
-    with refresh_lock(paths):
-        for stale in clean_stale_builds(paths):
-            say(f"removed {stale.name} left by an interrupted run")
-        run_id = new_run_id()
-        record = RunRecord(run_id=run_id, raw=str(raw))
+    with refresh_lock(paths), stop_signal_raises():
+        _repair_after_killed_runs(paths)
+        record = RunRecord(run_id=new_run_id(), raw=str(raw))
         record.fingerprint = fingerprint_inputs(raw)
-        previous = last_published(paths)
-        log_before = copied_head(paths.warehouse)   # to detect decisions removed since
-        unchanged = (previous is not None and not retrain
-                     and previous.get("fingerprint") == record.fingerprint
-                     and previous.get("model_version") == champion_version(paths))
-        if unchanged:
-            record.model_version = previous.get("model_version")
-            record.clients = previous.get("clients")
-            # serving.decisions must follow the decision log even when the inputs do not
-            record.published = refresh_log_copy(paths, run_id)
-            check_log(paths, run_id, log_before)
-            finish_record(paths, record, "success",
-                          f"inputs unchanged since run {previous['run_id']}: nothing "
-                          "recomputed" + ("; decision log copied and republished"
-                                          if record.published else
-                                          ", the published warehouse is current"))
-            say(record.message)
+        log_before = copied_head(paths.warehouse)  # to detect decisions removed since
+        if _skip_unchanged(paths, record, retrain, log_before):
             print(_summary(record))
             return EXIT_OK
         write_record(paths, record)
-        plan = RefreshPlan(raw=raw, build=new_build_path(paths, run_id), retrain=retrain,
-                           paths=paths)
+        state = RefreshRun(RefreshPlan(raw=raw, build=new_build_path(paths, record.run_id),
+                                       retrain=retrain, paths=paths), record)
         configure_prefect(paths)
         # dbt models that read PAD_HOME (serving.refresh_runs) must see this run's absolute home
         os.environ["PAD_HOME"] = str(paths.home)
         _ensure_alert_store(paths)  # serving.alerts reads PAD_HOME/alerts/*.json
         started = time.perf_counter()
         try:
-            _refresh_flow(plan, record)
+            with bad_input_off_prefect_console():
+                _refresh_flow(state)
         except BaseException as exc:
-            remove_build(plan.build)
-            status_message = " ".join(str(exc).split()) or type(exc).__name__
-            finish_record(paths, record, "failed", status_message)
-            _alert_failed_refresh(paths, record)
-            say(f"failed after {time.perf_counter() - started:.1f}s; "
-                f"{paths.warehouse.name} left untouched")
+            remove_build(state.plan.build)
+            message = stop_message(exc) or " ".join(str(exc).split()) or type(exc).__name__
+            finish_record(paths, record, "failed", message)
+            _alert_failed_refresh(paths, record.run_id, message)
+            if not isinstance(exc, BadInput):  # bad input: the error line says it all
+                say(f"failed after {time.perf_counter() - started:.1f}s ({message}); "
+                    f"{paths.warehouse.name} left untouched")
             raise
-        check_log(paths, run_id, log_before)
+        check_log(paths, record.run_id, log_before)
         finish_record(paths, record, "success", record.message)
         print(_summary(record))
         return EXIT_OK
-
-
-

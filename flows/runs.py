@@ -2,8 +2,10 @@
 
 `serving.refresh_runs` is a view over these files, so a failed run is visible to readers even
 though it published nothing. A record is written when the run starts ('running') and rewritten
-when it ends ('success' | 'failed'); a run killed in between stays 'running' forever, which is
-what happened.
+when it ends ('success' | 'failed'); a run stopped by a signal records 'failed' itself, and one
+killed outright (SIGKILL) is marked 'failed' by the next run (`fail_abandoned_runs`: under the
+refresh lock, a 'running' record cannot belong to a live run). Timestamps are UTC, RFC 3339
+with the offset ('2026-11-30T16:40:10+00:00').
 """
 from __future__ import annotations
 
@@ -68,6 +70,26 @@ def finish_record(paths: PadPaths, record: RunRecord, status: str, message: str)
     record.message = message
     record.finished_at = _now()
     write_record(paths, record)
+
+
+def fail_abandoned_runs(paths: PadPaths) -> dict[str, str]:
+    """Mark 'failed' the records still 'running' (call with the refresh lock held); returns
+    {run_id: message}."""
+    abandoned = {}
+    for path in sorted(paths.runs.glob("*.json")) if paths.runs.exists() else []:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if data.get("status") != "running":
+            continue
+        data.update(status="failed", finished_at=_now(),
+                    message="killed before it could record its end (found by the next run)")
+        temp = path.with_suffix(".json.tmp")
+        temp.write_text(json.dumps(data, indent=1))
+        os.replace(temp, path)
+        abandoned[str(data.get("run_id", path.stem))] = data["message"]
+    return abandoned
 
 
 def last_published(paths: PadPaths) -> dict | None:

@@ -3,11 +3,16 @@
 Order in a refresh (after dbt has built the marts, before dbt builds `serving`):
 
     result = train_model(db, paths.models)                      # only when retraining
-    scored = score_clients(db, paths.models, previous_db=published_or_None)
-    write_model_tables(db, paths.models)
+    version = result.scoring_version if retrained else None     # None = the champion
+    scored = score_clients(db, paths.models, previous_db=published_or_None, model_version=version)
+    write_model_tables(db, paths.models, champion_version=scored.model_version)
 
-`run_ml` chains the three (training when asked or when no champion exists). Every function
-opens and closes its own DuckDB connection, so the flow passes paths, never DataFrames.
+Training registers a version and the champion guard's verdict but never promotes it: the model
+a run scores with becomes the champion (models/champion.json) only when the warehouse scored
+with it is published (flows.publish), so the registry and the published warehouse agree at
+every step boundary. `run_ml` chains the three for a standalone run (no warehouse to publish)
+and sets the champion at its end. Every function opens and closes its own DuckDB connection,
+so the flow passes paths, never DataFrames.
 """
 from __future__ import annotations
 
@@ -47,10 +52,13 @@ from models_ml.guard import GuardDecision, judge_challenger
 from models_ml.registry import (
     ModelRecord,
     find_champion,
+    get_model,
     list_models,
     load_scoring_model,
     new_version_id,
+    rfc3339,
     save_model,
+    set_champion,
     utc_now,
 )
 from models_ml.scaling import scaling_record
@@ -92,9 +100,11 @@ PREVIOUS_ALIAS = "_ml_previous"
 @dataclass(frozen=True)
 class TrainResult:
     model_version: str
-    is_champion: bool            # this version is now the champion
-    champion_version: str        # the champion after this training
-    guard_message: str           # why it was (not) promoted
+    passes_guard: bool           # this version may replace the champion (CONTRACTS §5)
+    scoring_version: str         # what this run scores with: this version if it passes the
+                                 # guard, else the current champion; it becomes the champion
+                                 # when the warehouse scored with it is published
+    guard_message: str           # why it will (not) be promoted
     metrics: dict[str, float]
     threshold: float
     score_cutoff: int
@@ -125,8 +135,8 @@ class MlRunResult:
 def train_model(db_path: Path, models_dir: Path, config: MlConfig | None = None) -> TrainResult:
     """Train, evaluate and register a model on the history clients of marts.client_features.
 
-    The new version becomes the champion only if it passes the champion guard (models_ml.guard);
-    either way it is registered, and the result says which version is the champion.
+    The version is registered with the champion guard's verdict (models_ml.guard) and is not
+    promoted here: the result says which version the run should score with.
     """
     config = config or load_config()
     timer = _Timer()
@@ -150,10 +160,10 @@ def train_model(db_path: Path, models_dir: Path, config: MlConfig | None = None)
                         "probability_default": fitted.evaluation.oof_probability})
     record = save_model(Path(models_dir), fitted.model.version,
                         fitted.model.booster.model_to_string(), metadata, oof)
-    champion_after = record if decision.promote else champion
+    scoring = record if decision.promote or champion is None else champion
     return TrainResult(
-        model_version=record.version, is_champion=decision.promote,
-        champion_version=champion_after.version if champion_after else record.version,
+        model_version=record.version, passes_guard=decision.promote,
+        scoring_version=scoring.version,
         guard_message=decision.message, metrics=fitted.evaluation.metrics,
         threshold=fitted.evaluation.threshold, score_cutoff=fitted.evaluation.score_cutoff,
         n_train=len(data.history.y), n_features=len(fitted.model.features),
@@ -222,9 +232,10 @@ def _metadata(data: _TrainingData, fitted: _Fitted, decision: GuardDecision,
     candidates = set(data.candidates)
     return {
         "model_version": model.version,
-        "trained_at": fitted.trained_at.isoformat(),
-        "champion_since": fitted.trained_at.isoformat() if decision.promote else None,
+        "trained_at": rfc3339(fitted.trained_at),
+        "champion_since": None,  # set when a warehouse scored with it is published
         "champion_decision": decision.message,
+        "passes_guard": decision.promote,
         "source_db": str(db_path),
         "n_train": len(data.history.y), "n_defaults": int(data.history.y.sum()),
         "data_fingerprint": data.fingerprint,
@@ -266,9 +277,10 @@ def _importance(model: ScoringModel, full_booster, history: FeatureMatrix, confi
 # --- scoring ------------------------------------------------------------------------------------
 
 def score_clients(db_path: Path, models_dir: Path, previous_db: Path | None = None,
-                  config: MlConfig | None = None) -> ScoreResult:
-    """Score and explain every client of marts.client_features with the champion into
-    ml.client_scores / client_drivers / client_families / client_reasons.
+                  config: MlConfig | None = None, model_version: str | None = None
+                  ) -> ScoreResult:
+    """Score and explain every client of marts.client_features with `model_version` (default:
+    the champion) into ml.client_scores / client_drivers / client_families / client_reasons.
 
     With `previous_db` (a previously published warehouse, attached read-only; it may be
     `db_path` itself), clients whose feature row hash and model version are unchanged are
@@ -276,7 +288,8 @@ def score_clients(db_path: Path, models_dir: Path, previous_db: Path | None = No
     """
     config = config or load_config()
     started = time.perf_counter()
-    record = find_champion(Path(models_dir))
+    record = (get_model(Path(models_dir), model_version) if model_version
+              else find_champion(Path(models_dir)))
     if record is None:
         raise RunFailure(f"{models_dir}: no champion model; train one first (pad refresh "
                          "--retrain)")
@@ -366,7 +379,7 @@ def _score_todo(con: duckdb.DuckDBPyConnection, model: ScoringModel, info: Featu
     """
     if todo is not None and todo.num_rows == 0:
         return
-    scored_at = datetime.now().replace(microsecond=0)
+    scored_at = utc_now().replace(microsecond=0, tzinfo=None)  # the ml tables hold UTC
     reader = con.cursor()
     if todo is not None:
         reader.register("_ml_todo", todo)
@@ -384,12 +397,16 @@ def _score_todo(con: duckdb.DuckDBPyConnection, model: ScoringModel, info: Featu
 
 # --- model-level tables -------------------------------------------------------------------------
 
-def write_model_tables(db_path: Path, models_dir: Path, config: MlConfig | None = None) -> None:
+def write_model_tables(db_path: Path, models_dir: Path, config: MlConfig | None = None,
+                       champion_version: str | None = None) -> None:
     """ml.model_runs, model_curves, feature_importance (every registered version),
-    ml.feature_dictionary and ml.oof_predictions (the champion's)."""
+    ml.feature_dictionary and ml.oof_predictions (the champion's).
+
+    `champion_version` is the model this warehouse is scored with (default: the current
+    champion): it is the champion once the warehouse is published, so the tables say so.
+    """
     config = config or load_config()
-    records = list_models(Path(models_dir))
-    champion = find_champion(Path(models_dir))
+    records, champion = _records_with_champion(Path(models_dir), champion_version)
     con = connect(Path(db_path), threads=config.train.threads)
     try:
         catalog = read_catalog(con, list_feature_columns(con))
@@ -406,15 +423,33 @@ def write_model_tables(db_path: Path, models_dir: Path, config: MlConfig | None 
         con.close()
 
 
+def _records_with_champion(models_dir: Path, champion_version: str | None
+                           ) -> tuple[list[ModelRecord], ModelRecord | None]:
+    """Every version, with the one about to be published marked champion from now on."""
+    records = list_models(models_dir)
+    if champion_version is None:
+        return records, find_champion(models_dir)
+    champion = get_model(models_dir, champion_version)
+    if not champion.champion_since:
+        champion = ModelRecord(champion.version, champion.path,
+                               {**champion.metadata, "champion_since": rfc3339(utc_now())})
+    return [champion if r.version == champion.version else r for r in records], champion
+
+
 def run_ml(db_path: Path, models_dir: Path, retrain: bool = False,
            previous_db: Path | None = None, config: MlConfig | None = None) -> MlRunResult:
-    """Train (when asked or when there is no champion), score, then write the model tables."""
+    """Train (when asked or when there is no champion), score, write the model tables, then
+    make the scoring model the champion (a standalone run: the database is its publication)."""
     config = config or load_config()
     trained = None
     if retrain or find_champion(Path(models_dir)) is None:
         trained = train_model(db_path, models_dir, config)
-    scored = score_clients(db_path, models_dir, previous_db=previous_db, config=config)
-    write_model_tables(db_path, models_dir, config)
+    version = trained.scoring_version if trained else None
+    scored = score_clients(db_path, models_dir, previous_db=previous_db, config=config,
+                           model_version=version)
+    write_model_tables(db_path, models_dir, config, champion_version=scored.model_version)
+    set_champion(Path(models_dir), scored.model_version,
+                 trained.guard_message if trained else "kept")
     return MlRunResult(trained, scored)
 
 

@@ -6,11 +6,17 @@ Layout of `models/<version>/` (CONTRACTS §1):
                   fingerprint, importance, curves, champion status
   oof.parquet     out-of-fold predictions of the history rows it was evaluated on
 
-The metadata files ARE the registry: `list_models` reads them, nothing else keeps state. The
-champion is the version promoted last (`champion_since`, set when a version passes the champion
-guard or is promoted by hand); versions that failed the guard keep `champion_since = null`.
-Folders are written under a temporary name and renamed into place, so a crash never leaves a
-half-written version that `list_models` would see.
+and `models/champion.json` (CONTRACTS §1) names the champion: `{"model_version", "since",
+"run_id", "reason"}`. Training only registers a version with the champion guard's verdict; the
+pointer is written by the step that publishes the warehouse scored with that version (or by a
+standalone `run_ml`, or by hand with `promote_model`), so the registry and the published
+warehouse never disagree for longer than the gap between two renames (reconciled by the next
+refresh, see flows.publish). Registries from before the pointer existed have none: their
+champion is the version with the latest `champion_since` until the next publish writes one.
+
+The metadata files are the rest of the registry: `list_models` reads them. Folders are written
+under a temporary name and renamed into place, so a crash never leaves a half-written version
+that `list_models` would see. Every timestamp is UTC, RFC 3339 with its offset.
 """
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ from models_ml.metrics import Calibration
 from models_ml.scaling import scaling_from_record
 from warehouse.errors import RunFailure
 
+CHAMPION_FILE = "champion.json"
 MODEL_FILE = "model.txt"
 METADATA_FILE = "metadata.json"
 OOF_FILE = "oof.parquet"
@@ -77,6 +84,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def rfc3339(moment: datetime) -> str:
+    """UTC, RFC 3339 with its offset ('2026-11-30T14:53:54.122251+00:00')."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: every timestamp must be timezone-aware")
+    return moment.astimezone(UTC).isoformat()
+
+
 def save_model(models_dir: Path, version: str, model_text: str, metadata: dict,
                oof: pd.DataFrame) -> ModelRecord:
     """Write the version folder atomically (temporary folder, then rename)."""
@@ -115,9 +129,45 @@ def list_models(models_dir: Path) -> list[ModelRecord]:
 
 
 def find_champion(models_dir: Path) -> ModelRecord | None:
-    """The version promoted most recently, or None when no version was ever promoted."""
+    """The version champion.json names (or, in a registry from before the pointer, the version
+    promoted most recently); None when there is no champion yet."""
+    pointer = read_champion_pointer(models_dir)
+    if pointer is not None:
+        return get_model(models_dir, pointer["model_version"])
     promoted = [r for r in list_models(models_dir) if r.champion_since]
     return max(promoted, key=lambda r: (r.champion_since, r.version)) if promoted else None
+
+
+def read_champion_pointer(models_dir: Path) -> dict | None:
+    """champion.json as written by `set_champion`, or None when there is none."""
+    path = Path(models_dir) / CHAMPION_FILE
+    try:
+        pointer = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RunFailure(f"{path}: unreadable champion pointer ({exc})") from None
+    if not isinstance(pointer, dict) or not pointer.get("model_version"):
+        raise RunFailure(f"{path}: champion pointer without a model_version")
+    return pointer
+
+
+def set_champion(models_dir: Path, version: str, reason: str, run_id: str | None = None,
+                 now: datetime | None = None) -> ModelRecord:
+    """Make `version` the champion: write champion.json atomically and durably, then stamp the
+    version's metadata (champion_since, champion_decision) for the model tables. Nothing to do
+    when it already is the champion."""
+    record = get_model(models_dir, version)
+    pointer = read_champion_pointer(models_dir)
+    if pointer is not None and pointer["model_version"] == version:
+        return record
+    since = rfc3339(now or utc_now())
+    _write_json_atomic(Path(models_dir) / CHAMPION_FILE,
+                       {"model_version": version, "since": since, "run_id": run_id,
+                        "reason": reason})
+    metadata = {**record.metadata, "champion_since": since, "champion_decision": reason}
+    _write_json_atomic(record.path / METADATA_FILE, metadata)
+    return ModelRecord(version, record.path, metadata)
 
 
 def get_model(models_dir: Path, version: str) -> ModelRecord:
@@ -129,12 +179,8 @@ def get_model(models_dir: Path, version: str) -> ModelRecord:
 
 def promote_model(models_dir: Path, version: str, reason: str, now: datetime | None = None
                   ) -> ModelRecord:
-    """Make `version` the champion (by hand or after the guard): stamp champion_since."""
-    record = get_model(models_dir, version)
-    metadata = {**record.metadata, "champion_since": (now or utc_now()).isoformat(),
-                "champion_decision": reason}
-    _write_json_atomic(record.path / METADATA_FILE, metadata)
-    return ModelRecord(version, record.path, metadata)
+    """Make `version` the champion by hand; the next refresh scores with it."""
+    return set_champion(models_dir, version, reason, now=now)
 
 
 def load_scoring_model(record: ModelRecord) -> ScoringModel:
@@ -156,6 +202,16 @@ def read_oof(record: ModelRecord) -> pd.DataFrame:
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
+    """Temporary file, fsync, rename, fsync of the folder: a crash leaves the old or the new
+    file whole, and a rename that returned survives a power loss."""
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    temp.write_text(json.dumps(data, indent=2))
+    with open(temp, "w") as handle:
+        handle.write(json.dumps(data, indent=2))
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(temp, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)

@@ -9,18 +9,21 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from flows.publish import publish, refresh_lock
+from flows.publish import publish, published_model, refresh_lock
 from flows.refresh import run_refresh
+from models_ml.registry import find_champion
 from warehouse.config import pad_paths
 from warehouse.dbt_runner import docs_of_published
-from warehouse.errors import BadInput, RunFailure
+from warehouse.errors import RunFailure
 
 pytestmark = [pytest.mark.slow, pytest.mark.dbt]
+FAST_TRAINING = {"PAD_ML_FOLDS": "2", "PAD_ML_MAX_TREES": "30"}
 
 
 def digest(path: Path) -> str:
@@ -64,15 +67,24 @@ def test_refresh_publishes_marts_and_records_the_run(refreshed: Path) -> None:
     scores = con.execute("select count(*), count(distinct model_version) "
                          "from serving.client_scores").fetchone()
     logged = con.execute("select status from serving.refresh_runs").fetchall()
+    types = dict(con.execute("select column_name, column_type from (describe serving.refresh_runs)"
+                             ).fetchall())
     con.close()
     assert scores == (1500, 1)
     assert logged == [("success",)]
+    assert types["started_at"] == types["finished_at"] == "TIMESTAMP WITH TIME ZONE"
     [run] = records(refreshed)
     assert run["status"] == "success" and run["published"] is True
     assert run["retrained"] is True and run["model_version"]  # no champion yet: it trained
     assert run["clients"] == 1500 and run["rows_loaded"] > 100_000
     assert run["seconds_validate_load"] > 0 and run["seconds_publish"] is not None
     assert not list((refreshed / "build").glob("*")), "the private build file is gone"
+    # the model that scored the published warehouse is the champion
+    assert published_model(pad_paths(refreshed))["run_id"] == run["run_id"]
+    assert published_model(pad_paths(refreshed))["model_version"] == run["model_version"] \
+        == find_champion(refreshed / "models").version
+    for moment in (run["started_at"], run["finished_at"]):
+        assert datetime.fromisoformat(moment).utcoffset() == timedelta(0), moment
 
 
 def test_docs_show_the_whole_lineage_of_the_published_warehouse(refreshed: Path,
@@ -104,8 +116,15 @@ def test_unchanged_inputs_recompute_nothing(refreshed: Path, small_raw: Path, tm
     assert last["status"] == "success" and "unchanged" in last["message"]
 
 
-def test_bad_input_leaves_the_published_warehouse_untouched(refreshed: Path, small_raw: Path,
-                                                            tmp_path: Path) -> None:
+def pad_refresh(home: Path, *args: str, **popen: object) -> subprocess.Popen:
+    """`pad refresh` as a user runs it, in its own process group, with fast training."""
+    env = {**os.environ, "PAD_HOME": str(home), **FAST_TRAINING}
+    return subprocess.Popen([sys.executable, "-m", "flows.cli", "refresh", *args], env=env,
+                            stdin=subprocess.DEVNULL, start_new_session=True, **popen)
+
+
+def test_bad_input_is_one_line_without_traceback_and_publishes_nothing(
+        refreshed: Path, small_raw: Path, tmp_path: Path) -> None:
     home = copy_home(refreshed, tmp_path / "home")
     bad = shutil.copytree(small_raw, tmp_path / "bad")
     path = bad / "bureau.csv"
@@ -115,11 +134,44 @@ def test_bad_input_leaves_the_published_warehouse_untouched(refreshed: Path, sma
     lines[5] = b",".join(fields)
     path.write_bytes(b"\r\n".join(lines))
     before = digest(home / "warehouse.duckdb")
-    with pytest.raises(BadInput, match=r"bureau\.csv: line 6, column DAYS_CREDIT"):
-        run_refresh(raw=bad, retrain=False, paths=pad_paths(home))
+    proc = pad_refresh(home, "--raw", str(bad), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 2, err
+    assert "Traceback" not in out + err and "BadInput" not in out + err, err
+    assert err.splitlines() == [
+        "pad refresh: bureau.csv: line 6, column DAYS_CREDIT: 'yesterday' is not a number"]
     assert digest(home / "warehouse.duckdb") == before
     failed = records(home)[-1]
     assert failed["status"] == "failed" and "DAYS_CREDIT" in failed["message"]
+    assert not list((home / "build").glob("refresh-*"))
+
+
+def test_sigterm_after_training_records_the_run_failed_and_keeps_the_champion(
+        refreshed: Path, small_raw: Path, tmp_path: Path) -> None:
+    home = copy_home(refreshed, tmp_path / "home")
+    before = digest(home / "warehouse.duckdb")
+    champion = find_champion(home / "models").version
+    versions = {p.name for p in (home / "models").iterdir()}
+    proc = pad_refresh(home, "--raw", str(small_raw), "--retrain", stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 400
+    while {p.name for p in (home / "models").iterdir() if not p.name.startswith(".")} \
+            == versions:
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)  # the new version is registered: scoring has started
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert err.splitlines()[-1] == "pad refresh: stopped by SIGTERM", err
+    run = records(home)[-1]
+    assert run["status"] == "failed" and run["message"] == "stopped by SIGTERM", run
+    assert run["finished_at"] and datetime.fromisoformat(run["finished_at"]).utcoffset() \
+        == timedelta(0)
+    # registered, not promoted: the registry still agrees with the published warehouse
+    assert digest(home / "warehouse.duckdb") == before
+    assert find_champion(home / "models").version == champion
+    assert len({p.name for p in (home / "models").iterdir()} - versions) == 1
     assert not list((home / "build").glob("refresh-*"))
 
 
@@ -173,8 +225,12 @@ def test_a_killed_refresh_leaves_the_previous_warehouse_readable(refreshed: Path
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     assert con.execute("select count(*) from marts.client_features").fetchone()[0] == 1500
     con.close()
-    assert records(home)[-1]["status"] == "running"  # the killed run says what happened
+    killed = records(home)[-1]
+    assert killed["status"] == "running"  # it could not say anything itself
     assert run_refresh(raw=raw, retrain=False, paths=pad_paths(home)) == 0
+    # the next run (holding the lock, so sure it is dead) records it as failed
+    after = {r["run_id"]: r for r in records(home)}[killed["run_id"]]
+    assert after["status"] == "failed" and after["message"].startswith("killed before")
     assert not list((home / "build").glob("*"))
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     assert con.execute("select count(*) from marts.client_features").fetchone()[0] == 1499

@@ -13,7 +13,7 @@ import pytest
 
 from models_ml.families import PROTECTED_FAMILIES
 from models_ml.pipeline import score_clients, train_model, write_model_tables
-from models_ml.registry import find_champion, list_models
+from models_ml.registry import find_champion, list_models, set_champion
 from models_ml.store import CLIENT_TABLES, MODEL_TABLES
 from tests.models_ml.conftest import Warehouse, small_config
 from tests.models_ml.synthetic import FEATURES, update_clients
@@ -211,26 +211,33 @@ def test_changed_clients_are_rescored_from_a_previous_warehouse(warehouse_copy: 
 
 
 def test_a_new_model_version_rescores_everyone(warehouse_copy: Warehouse) -> None:
-    train_model(warehouse_copy.db, warehouse_copy.models, config=small_config())
+    trained = train_model(warehouse_copy.db, warehouse_copy.models, config=small_config())
     result = score_clients(warehouse_copy.db, warehouse_copy.models,
-                           previous_db=warehouse_copy.db, config=small_config())
+                           previous_db=warehouse_copy.db, config=small_config(),
+                           model_version=trained.scoring_version)
+    assert result.model_version == trained.model_version
     assert (result.rescored, result.reused) == (CLIENTS, 0)
 
 
 def test_champion_guard_keeps_the_champion_against_a_worse_retrain(
         warehouse_copy: Warehouse) -> None:
     champion = find_champion(warehouse_copy.models).version
-    # the same data and settings give the same model quality: promoted
+    # the same data and settings give the same model quality: it passes the guard, and the run
+    # scores with it, but training alone promotes nothing (publishing does)
     same = train_model(warehouse_copy.db, warehouse_copy.models, config=small_config())
-    assert same.is_champion and same.champion_version == same.model_version
+    assert same.passes_guard and same.scoring_version == same.model_version
     assert "same data fingerprint" in same.guard_message
+    assert find_champion(warehouse_copy.models).version == champion
+    meta = json.loads((warehouse_copy.models / same.model_version / "metadata.json").read_text())
+    assert meta["champion_since"] is None and meta["passes_guard"] is True
+    set_champion(warehouse_copy.models, same.model_version, same.guard_message)  # published
     assert same.metrics["oof_auc"] == pytest.approx(
         next(r for r in list_models(warehouse_copy.models) if r.version == champion).oof_auc)
     # without the external scores the model is clearly worse: registered, not promoted
     worse = train_model(warehouse_copy.db, warehouse_copy.models,
                         config=small_config(exclude_features=("code_gender", "ext_source")))
-    assert not worse.is_champion
-    assert worse.champion_version == same.model_version
+    assert not worse.passes_guard
+    assert worse.scoring_version == same.model_version
     assert worse.guard_message.startswith("not promoted, champion kept")
     assert find_champion(warehouse_copy.models).version == same.model_version
     write_model_tables(warehouse_copy.db, warehouse_copy.models, config=small_config())

@@ -18,9 +18,12 @@ from models_ml.registry import (
     load_scoring_model,
     new_version_id,
     promote_model,
+    read_champion_pointer,
     save_model,
+    set_champion,
 )
 from models_ml.scaling import scaling_record
+from warehouse.errors import RunFailure
 
 T0 = datetime(2025, 1, 6, 5, 0, tzinfo=UTC)
 
@@ -83,8 +86,37 @@ def test_registry_lists_versions_and_finds_the_champion(tmp_path: Path) -> None:
     assert find_champion(models).version == rejected
     meta = json.loads((models / rejected / "metadata.json").read_text())
     assert meta["champion_decision"] == "promoted by hand"
-    third = register(models, T0 + timedelta(days=9), 0.81, champion=True)
-    assert find_champion(models).version == third
+    assert meta["champion_since"] == "2025-01-14T05:00:00+00:00"
+
+
+def test_the_champion_pointer_decides_and_old_registries_migrate(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    # a registry from before champion.json: the latest champion_since is the champion
+    first = register(models, T0, 0.80, champion=True)
+    second = register(models, T0 + timedelta(days=7), 0.81, champion=True)
+    assert read_champion_pointer(models) is None
+    assert find_champion(models).version == second
+    # once a publish writes the pointer, it alone decides (metadata stamps do not)
+    set_champion(models, first, "published by run r1", run_id="r1",
+                 now=T0 + timedelta(days=8))
+    pointer = read_champion_pointer(models)
+    assert pointer == {"model_version": first, "since": "2025-01-14T05:00:00+00:00",
+                       "run_id": "r1", "reason": "published by run r1"}
+    assert datetime.fromisoformat(pointer["since"]).utcoffset() == timedelta(0)
+    register(models, T0 + timedelta(days=9), 0.82, champion=True)
+    assert find_champion(models).version == first
+    # the same champion again changes nothing
+    set_champion(models, first, "kept", run_id="r2", now=T0 + timedelta(days=10))
+    assert read_champion_pointer(models)["run_id"] == "r1"
+    assert not [p for p in models.iterdir() if p.name.startswith(".")], "no temporary left"
+
+
+def test_a_pointer_to_a_missing_version_is_a_clear_failure(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    register(models, T0, 0.80, champion=False)
+    (models / "champion.json").write_text(json.dumps({"model_version": "nope"}))
+    with pytest.raises(RunFailure, match="no model version nope"):
+        find_champion(models)
 
 
 def test_a_version_folder_holds_model_and_metadata(tmp_path: Path) -> None:

@@ -1,0 +1,112 @@
+"""Signals and child processes of the long-running commands (`pad refresh`, `pad schedule`).
+
+- `stop_signal_raises()`: SIGTERM becomes an exception in the main thread (as SIGINT already is),
+  so a run stopped by a signal unwinds through its handlers and records itself as failed;
+- `die_with_parent()`: a process asks the kernel for SIGTERM when its parent dies (Linux
+  PR_SET_PDEATHSIG), so a `pad schedule` killed with SIGKILL leaves no orphan behind;
+- `stop_process_group()`: SIGTERM to a child's whole process group, SIGKILL after a grace period.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+PR_SET_PDEATHSIG = 1
+
+
+class Stopped(BaseException):
+    """A stop signal. A BaseException like KeyboardInterrupt, so `except Exception` never
+    swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+
+
+def stop_message(exc: BaseException) -> str | None:
+    """'stopped by SIGTERM' / 'stopped by SIGINT' for the exceptions stop signals become."""
+    if isinstance(exc, Stopped):
+        return str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "stopped by SIGINT"
+    if type(exc).__name__ == "TerminationSignal":  # Prefect's own SIGTERM bridge in flow runs
+        return "stopped by SIGTERM"
+    return None
+
+
+@contextmanager
+def stop_signal_raises() -> Iterator[None]:
+    """Raise `Stopped` on SIGTERM in the main thread, unless someone (Prefect's engine in a
+    deployment run) already turns SIGTERM into an exception of its own."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def raise_stopped(signum: int, frame: object) -> None:
+        raise Stopped(signum)
+
+    signal.signal(signal.SIGTERM, raise_stopped)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def die_with_parent(expected_parent: int | None = None) -> None:
+    """Ask for SIGTERM when the parent process dies (Linux only; elsewhere a no-op). If the
+    parent is already gone (it died before the request), stop now."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if expected_parent is not None and os.getppid() != expected_parent:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def child_of_this_process() -> dict:
+    """Popen keywords for a child that has its own process group (so it and everything it
+    starts can be stopped together) and dies with this process."""
+    parent = os.getpid()
+    return {"start_new_session": True, "preexec_fn": lambda: die_with_parent(parent)}
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_process_group(process: subprocess.Popen, grace: float) -> None:
+    """SIGTERM to the process group led by `process`, SIGKILL to what is left after `grace`
+    seconds; returns once the leader is reaped and the group is empty."""
+    pgid = process.pid
+    _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if process.poll() is not None and not group_alive(pgid):
+            return
+        time.sleep(0.1)
+    _signal_group(pgid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 5  # SIGKILL cannot be refused; only the kernel delays it
+    while group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
