@@ -116,9 +116,10 @@ def test_unchanged_inputs_recompute_nothing(refreshed: Path, small_raw: Path, tm
     assert last["status"] == "success" and "unchanged" in last["message"]
 
 
-def pad_refresh(home: Path, *args: str, **popen: object) -> subprocess.Popen:
+def pad_refresh(home: Path, *args: str, env_extra: dict[str, str] | None = None,
+                **popen: object) -> subprocess.Popen:
     """`pad refresh` as a user runs it, in its own process group, with fast training."""
-    env = {**os.environ, "PAD_HOME": str(home), **FAST_TRAINING}
+    env = {**os.environ, "PAD_HOME": str(home), **FAST_TRAINING, **(env_extra or {})}
     return subprocess.Popen([sys.executable, "-m", "flows.cli", "refresh", *args], env=env,
                             stdin=subprocess.DEVNULL, start_new_session=True, **popen)
 
@@ -145,6 +146,26 @@ def test_bad_input_is_one_line_without_traceback_and_publishes_nothing(
     failed = records(home)[-1]
     assert failed["status"] == "failed" and "DAYS_CREDIT" in failed["message"]
     assert not list((home / "build").glob("refresh-*"))
+
+
+def test_bad_input_met_by_a_later_task_is_one_line_without_traceback(
+        refreshed: Path, small_raw: Path, tmp_path: Path) -> None:
+    """Bad input found inside a task after validation (here a bad setting read by the train
+    task): Prefect's task- and flow-failure logs must not print a traceback either."""
+    home = copy_home(refreshed, tmp_path / "home")
+    before = digest(home / "warehouse.duckdb")
+    proc = pad_refresh(home, "--raw", str(small_raw), "--retrain", stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True,
+                       env_extra={"PAD_ML_FOLDS": "1"})
+    out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 2, err
+    assert "Traceback" not in out + err and "BadInput" not in out + err, err
+    *progress, last = err.splitlines()
+    assert last == "pad refresh: environment variable PAD_ML_FOLDS='1' must be at least 2"
+    assert progress and all(line.startswith("refresh: ") for line in progress), err
+    assert digest(home / "warehouse.duckdb") == before
+    failed = records(home)[-1]
+    assert failed["status"] == "failed" and "PAD_ML_FOLDS" in failed["message"]
 
 
 def test_sigterm_after_training_records_the_run_failed_and_keeps_the_champion(
