@@ -15,7 +15,7 @@ from models_ml.pipeline import run_ml, score_clients, train_model
 from models_ml.registry import find_champion, list_models
 from tests.models_ml.conftest import Warehouse, small_config
 from tests.models_ml.synthetic import FEATURES, write_feature_mart
-from warehouse.errors import BadInput
+from warehouse.errors import BadInput, RunFailure
 
 
 def edit_mart(db: Path, sql: str) -> tuple[int, int]:
@@ -143,6 +143,30 @@ def test_an_existing_champion_scores_a_tiny_input_without_training(
     assert result.scored.clients == 12 and result.scored.model_version == before[0]
     again = score_clients(tiny, home.models, previous_db=tiny, config=small_config())
     assert (again.rescored, again.reused) == (0, 12)
+
+
+def test_a_champion_without_features_from_an_earlier_version_asks_for_a_retrain(
+        warehouse_copy: Warehouse) -> None:
+    """What the 199-row refresh of issue 9 left behind: a one-leaf model with 0 features."""
+    import json
+
+    import lightgbm as lgb
+
+    from models_ml.train import prune_unused_features
+
+    X, y = np.ones((200, 3), dtype=np.float32), np.arange(200) % 2
+    stump = lgb.train({"objective": "binary", "verbosity": -1}, lgb.Dataset(X, y), 1)
+    booster, kept = prune_unused_features(stump)
+    assert kept == []
+    champion = find_champion(warehouse_copy.models)
+    (champion.path / "model.txt").write_text(booster.model_to_string())
+    meta = json.loads((champion.path / "metadata.json").read_text())
+    (champion.path / "metadata.json").write_text(json.dumps({**meta, "features": [],
+                                                             "families": {}}))
+    with pytest.raises(RunFailure) as refused:
+        score_clients(warehouse_copy.db, warehouse_copy.models, config=small_config())
+    assert str(refused.value) == (f"champion {champion.version} uses no feature and cannot "
+                                  "explain a score; retrain (pad refresh --retrain)")
 
 
 def test_hashes_bind_without_any_feature(mart_db: Path) -> None:
