@@ -296,7 +296,7 @@ def score_clients(db_path: Path, models_dir: Path, previous_db: Path | None = No
     model = load_scoring_model(record)
     if not model.features:
         # only an earlier version could register one (trained on a 199-row file, issue 9)
-        raise RunFailure(f"champion {model.version} uses no feature and cannot explain a "
+        raise RunFailure(f"model {model.version} uses no feature and cannot explain a "
                          "score; retrain (pad refresh --retrain)")
     con = connect(Path(db_path), threads=config.train.threads)
     try:

@@ -165,7 +165,7 @@ def test_a_champion_without_features_from_an_earlier_version_asks_for_a_retrain(
                                                              "families": {}}))
     with pytest.raises(RunFailure) as refused:
         score_clients(warehouse_copy.db, warehouse_copy.models, config=small_config())
-    assert str(refused.value) == (f"champion {champion.version} uses no feature and cannot "
+    assert str(refused.value) == (f"model {champion.version} uses no feature and cannot "
                                   "explain a score; retrain (pad refresh --retrain)")
 
 
