@@ -564,8 +564,8 @@ class PortfolioPage(Page):
            "default_rate"]].rename(columns={
             "risk_band": "band", "scores": "score range",
             "mean_probability": "mean predicted probability",
-            "history_clients": "clients with known outcome",
-            "default_rate": "observed difficulties"}) if len(bands) else pd.DataFrame()
+            "history_clients": "clients with known outcome (out-of-fold band)",
+            "default_rate": "observed difficulties (out-of-fold)"}) if len(bands) else pd.DataFrame()
         share = granted / portfolio.clients if portfolio.clients else 0.0
         return pn.Column(
             pn.pane.HTML(f"<div data-testid='portfolio-summary' style='color:{TEXT};"

@@ -894,12 +894,15 @@ def _portfolio(cur: duckdb.DuckDBPyConnection) -> Portfolio:
     decisions = _fetch(cur, f"select c.population, s.decision, count(*) as clients "
                             f"from {S}.clients c join {S}.client_scores s using (sk_id_curr) "
                             f"group by all order by all")
+    # observed difficulties per band: history clients in the band of their OUT-OF-FOLD
+    # prediction (serving.band_outcomes), never the in-sample band of the champion's own score
     bands = _fetch(cur, f"select s.risk_band, count(*) as clients, min(s.score) as min_score, "
                         f"max(s.score) as max_score, "
                         f"avg(s.probability_default) as mean_probability, "
-                        f"count(c.target) as history_clients, "
-                        f"avg(c.target::double) as default_rate "
-                        f"from {S}.client_scores s join {S}.clients c using (sk_id_curr) "
+                        f"coalesce(any_value(o.history_clients), 0) as history_clients, "
+                        f"any_value(o.default_rate) as default_rate "
+                        f"from {S}.client_scores s left join {S}.band_outcomes o "
+                        f"on o.risk_band = s.risk_band and o.model_version = s.model_version "
                         f"group by s.risk_band order by s.risk_band")
     histogram: list[dict[str, Any]] = []
     if clients:

@@ -299,8 +299,9 @@ class PortfolioBand(Record):
     max_score: int
     mean_probability: float
     history_clients: int
-    default_rate: float | None = Field(description="observed share with difficulties "
-                                                   "(history clients)")
+    default_rate: float | None = Field(description="observed share with difficulties among "
+                                                   "history clients whose OUT-OF-FOLD prediction "
+                                                   "falls in the band (serving.band_outcomes)")
 
 
 class ScoreBin(Record):

@@ -141,6 +141,14 @@ def score(state: RefreshRun) -> str:
             f"({scored.rescored:,} computed, {scored.reused:,} unchanged and reused)")
 
 
+def monitor(state: RefreshRun) -> str:
+    """Monitoring inputs (ml.monitor_*) for the dbt monitoring models: drift values, out-of-fold
+    bands, fairness, back-test (models_ml.monitoring)."""
+    from models_ml.monitoring.step import prepare_monitoring
+
+    return prepare_monitoring(state.plan.build, state.plan.paths, state.record.run_id).render()
+
+
 def dbt_serving(state: RefreshRun) -> str:
     from warehouse.dbt_runner import build_serving
 
@@ -155,6 +163,23 @@ def publish_build(state: RefreshRun) -> str:
     publish(state.plan.build, paths, Publication(record.run_id, record.model_version, reason))
     record.published = True
     return f"published {paths.warehouse} (champion {record.model_version})"
+
+
+def record_history(state: RefreshRun) -> str:
+    """PAD_HOME/history/<run> and the alerts for the published flags. The warehouse is already
+    published, so a failure here is an alert, not a failed refresh."""
+    from models_ml.monitoring.step import after_publish
+    from warehouse.alerts import raise_alert
+
+    paths, run_id = state.plan.paths, state.record.run_id
+    try:
+        alerts = after_publish(paths, run_id)
+    except Exception as exc:  # noqa: BLE001 - reported as an alert, the publish stands
+        raise_alert(paths, "monitoring_failed", f"history/alerts of run {run_id} not recorded: "
+                    f"{exc}", severity="critical", refresh_run_id=run_id)
+        return f"monitoring history NOT recorded: {exc}"
+    return f"history recorded, {len(alerts)} alert(s) raised" + "".join(
+        f"\n  alert: {a.name}" for a in alerts)
 
 
 def _only_io_errors(task, task_run, state) -> bool:
@@ -174,10 +199,12 @@ def refresh_steps() -> list[Step]:
         Step("dbt_marts", "dbt build marts", dbt_marts),
         Step("train", "train", train, needed=needs_training),
         Step("score", "score + explain", score),
+        Step("monitor", "monitor", monitor),
         Step("dbt_serving", "dbt build serving", dbt_serving),
         Step("publish", "publish", publish_build,
              task_options={"retries": 2, "retry_delay_seconds": 1,
                            "retry_condition_fn": _only_io_errors}),
+        Step("history", "history + alerts", record_history),
     ]
 
 

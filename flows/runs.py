@@ -19,7 +19,8 @@ from pathlib import Path
 
 from warehouse.config import PadPaths
 
-STEPS = ["validate_load", "dbt_marts", "train", "score", "dbt_serving", "publish"]
+STEPS = ["validate_load", "dbt_marts", "train", "score", "monitor", "dbt_serving", "publish",
+         "history"]
 
 
 def new_run_id() -> str:

@@ -143,6 +143,7 @@ def build_serving_warehouse(path: Path, clients: int = 400, seed: int = 7) -> Pa
         _write(con, "serving.model_runs", _model_runs(profile, probability, base_log_odds))
         _write(con, "serving.model_curves", _curves(profile, probability))
         _write(con, "serving.refresh_runs", _refresh_runs(clients))
+        _write(con, "serving.band_outcomes", _band_outcomes(rng, profile, log_odds))
         top = list(importance["feature_name"][:TOP_FEATURES])
         feature_values = _feature_values(features_frame, top)
         _write(con, "serving.client_feature_values", feature_values)
@@ -296,6 +297,24 @@ def _scores(profile: pd.DataFrame, probability: np.ndarray, log_odds: np.ndarray
         "risk_band": [_band(int(s)) for s in score],
         "scored_at": pd.Timestamp("2025-01-01 06:00:00"),
     })
+
+
+def _band_outcomes(rng: np.random.Generator, profile: pd.DataFrame, log_odds: np.ndarray
+                   ) -> pd.DataFrame:
+    """History clients per band of a noisier 'out-of-fold' log-odds (as the real model's folds
+    are noisier than the final model), so these bands differ from the in-sample ones."""
+    history = (profile["population"] == "history").to_numpy()
+    oof = log_odds[history] + rng.normal(0.0, 0.6, int(history.sum()))
+    score = np.rint(OFFSET - FACTOR * oof).astype(np.int32)
+    frame = pd.DataFrame({"risk_band": [_band(int(s)) for s in score], "score": score,
+                          "target": profile.loc[history, "target"].astype(int).to_numpy(),
+                          "probability": 1 / (1 + np.exp(-oof))})
+    out = frame.groupby("risk_band").agg(
+        history_clients=("target", "size"), defaults=("target", "sum"),
+        default_rate=("target", "mean"), mean_oof_probability=("probability", "mean"),
+        min_score=("score", "min"), max_score=("score", "max")).reset_index()
+    out.insert(0, "model_version", MODEL_VERSION)
+    return out
 
 
 def _explanations(ids: np.ndarray, values: np.ndarray,

@@ -12,7 +12,7 @@ with runs as (
             finished_at: 'timestamptz', status: 'varchar', retrained: 'boolean',
             published: 'boolean', model_version: 'varchar', clients: 'bigint',
             rows_loaded: 'bigint', fingerprint: 'varchar', message: 'varchar',
-            {%- for step in ['validate_load', 'dbt_marts', 'train', 'score', 'dbt_serving', 'publish', 'total'] %}
+            {%- for step in ['validate_load', 'dbt_marts', 'train', 'score', 'monitor', 'dbt_serving', 'publish', 'history', 'total'] %}
             seconds_{{ step }}: 'double'{{ "," if not loop.last }}
             {%- endfor %}
         }
@@ -33,8 +33,10 @@ select
     seconds_dbt_marts,
     seconds_train,
     seconds_score,
+    seconds_monitor,
     seconds_dbt_serving,
     seconds_publish,
+    seconds_history,
     seconds_total,
     message,
     raw as raw_source,

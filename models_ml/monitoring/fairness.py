@@ -1,0 +1,94 @@
+"""Fairness report of one model from its OUT-OF-FOLD predictions (fairlearn's MetricFrame).
+
+Per attribute — gender (not a model input, but measured), age band, family status — and per
+group: clients, refusal rate, default rate among the granted, true / false positive rates (the
+positive class is a default, the positive prediction a refusal), ROC AUC, and the group's grant
+rate relative to the best-treated group. Per attribute: fairlearn's demographic-parity ratio (of
+grant rates) and equalised-odds difference.
+
+Groups smaller than PAD_FAIRNESS_MIN_GROUP are reported with flag 'small_group', never hidden;
+they do not enter the attribute-level ratios (one refused client of a group of three would
+otherwise decide them). A group granted less than 4/5 of the best-treated group's rate is
+flagged 'four_fifths' (the US EEOC's four-fifths rule, a common screening threshold).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_ratio,
+    equalized_odds_difference,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sklearn.metrics import roc_auc_score
+
+FOUR_FIFTHS = 0.8
+AGE_BANDS = [(0, 25, "<25"), (25, 35, "25-34"), (35, 45, "35-44"), (45, 55, "45-54"),
+             (55, 65, "55-64"), (65, 200, "65+")]
+COLUMNS = ["attribute", "group", "clients", "refusal_rate", "default_rate_granted", "tpr", "fpr",
+           "auc", "grant_rate_ratio", "demographic_parity_ratio",
+           "equalized_odds_difference", "flag"]
+
+
+def age_band(age_years: pd.Series) -> pd.Series:
+    out = pd.Series("unknown", index=age_years.index, dtype=object)
+    for low, high, label in AGE_BANDS:
+        out[(age_years >= low) & (age_years < high)] = label
+    return out
+
+
+def _default_rate_granted(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    granted = np.asarray(y_pred) == 0
+    return float(np.asarray(y_true)[granted].mean()) if granted.any() else float("nan")
+
+
+def _auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    return float(roc_auc_score(y_true, y_score)) if len(np.unique(y_true)) == 2 else float("nan")
+
+
+def attribute_report(attribute: str, groups: pd.Series, target: np.ndarray,
+                     probability: np.ndarray, refused: np.ndarray, min_group: int
+                     ) -> pd.DataFrame:
+    """One row per group of one attribute."""
+    groups = groups.fillna("unknown").astype(str).to_numpy()
+    decisions = MetricFrame(
+        metrics={"refusal_rate": selection_rate, "tpr": true_positive_rate,
+                 "fpr": false_positive_rate, "default_rate_granted": _default_rate_granted},
+        y_true=target, y_pred=refused, sensitive_features=pd.Series(groups, name="group"))
+    ranking = MetricFrame(metrics={"auc": _auc}, y_true=target, y_pred=probability,
+                          sensitive_features=pd.Series(groups, name="group"))
+    frame = decisions.by_group.join(ranking.by_group).reset_index()
+    counts = pd.Series(groups).value_counts()
+    frame["clients"] = frame["group"].map(counts).astype(int)
+    frame["attribute"] = attribute
+    sized = frame["clients"] >= min_group
+    grant = 1.0 - frame["refusal_rate"]
+    best = grant[sized].max() if sized.any() else np.nan
+    frame["grant_rate_ratio"] = grant / best if best and best > 0 else np.nan
+    keep = np.isin(groups, frame.loc[sized, "group"].to_numpy())
+    if sized.sum() >= 2:
+        frame["demographic_parity_ratio"] = demographic_parity_ratio(
+            target[keep], 1 - refused[keep], sensitive_features=groups[keep])
+        frame["equalized_odds_difference"] = equalized_odds_difference(
+            target[keep], refused[keep], sensitive_features=groups[keep])
+    else:
+        frame["demographic_parity_ratio"] = np.nan
+        frame["equalized_odds_difference"] = np.nan
+    frame["flag"] = np.where(~sized, "small_group",
+                             np.where(frame["grant_rate_ratio"] < FOUR_FIFTHS, "four_fifths", "ok"))
+    return frame[COLUMNS]
+
+
+def fairness_report(clients: pd.DataFrame, threshold: float, min_group: int) -> pd.DataFrame:
+    """`clients`: target, probability_default (out-of-fold), gender, age_years, family_status."""
+    target = clients["target"].to_numpy(dtype=np.int64)
+    probability = clients["probability_default"].to_numpy(dtype=np.float64)
+    refused = (probability > threshold).astype(np.int64)
+    attributes = {"gender": clients["gender"], "age_band": age_band(clients["age_years"]),
+                  "family_status": clients["family_status"]}
+    parts = [attribute_report(name, groups, target, probability, refused, min_group)
+             for name, groups in attributes.items()]
+    return pd.concat(parts, ignore_index=True)
