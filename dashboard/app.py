@@ -55,7 +55,7 @@ from warehouse.config import PadPaths, pad_paths
 from warehouse.errors import BadInput, RunFailure
 
 TITLE = "Prêt à dépenser — credit decisions"
-PAGES = ("Client", "Comparison", "Portfolio", "Model")
+PAGES = ("Client", "Comparison", "Portfolio", "Model", "Monitoring")
 SUGGESTIONS = 8
 STYLE = f"""
 <style>
@@ -721,7 +721,8 @@ class DashboardApp(Viewer):
         self.pages: dict[str, Page] = {"Client": ClientPage(source),
                                        "Comparison": ComparisonPage(source),
                                        "Portfolio": PortfolioPage(source),
-                                       "Model": ModelPage(source)}
+                                       "Model": ModelPage(source),
+                                       "Monitoring": _monitoring_page(source)}
         self.self_view = ClientSelfView(source)
         self.decisions = None          # the decision record's views, when a desk is given
         if desk is not None:
@@ -783,8 +784,21 @@ class DashboardApp(Viewer):
                              sizing_mode="stretch_width")
         worklist = [] if self.decisions is None else [self.decisions.identity,
                                                       self.decisions.worklist.view]
-        return pn.Column(pn.pane.Markdown(f"## {TITLE}"), *notice, *worklist, self.search,
-                         self.tabs, max_width=1400, sizing_mode="stretch_width")
+        return pn.Column(pn.pane.Markdown(f"## {TITLE}"), *notice, *_alerts_banner(self._source),
+                         *worklist, self.search, self.tabs, max_width=1400,
+                         sizing_mode="stretch_width")
+
+
+def _monitoring_page(source: DataSource) -> Page:
+    from dashboard.pages.monitoring import MonitoringPage  # the page module imports this one
+
+    return MonitoringPage(source)
+
+
+def _alerts_banner(source: DataSource) -> list[pn.viewable.Viewable]:
+    from dashboard.pages.monitoring import alerts_banner
+
+    return alerts_banner(source)
 
 
 def create_app(source: DataSource, desk: Any = None) -> DashboardApp:

@@ -121,6 +121,16 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
     return export_log(pad_paths(), Path(args.out))
 
 
+def _cmd_model_card(args: argparse.Namespace) -> int:
+    from models_ml.monitoring.model_card import write_model_card
+
+    text = write_model_card(pad_paths().warehouse, Path(args.out) if args.out else None,
+                            lang=args.lang)
+    if not args.out:
+        print(text, end="")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pad", description="Prêt à dépenser credit-scoring warehouse")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -181,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
                                             "script on standard input)")
     p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     p.set_defaults(func=_cmd_sql)
+
+    p = sub.add_parser("model-card", help="the champion's model card (Markdown or HTML)")
+    p.add_argument("--out", help="FILE.md or FILE.html (default: Markdown on stdout)")
+    p.add_argument("--lang", choices=["fr", "en"], default="fr")
+    p.set_defaults(func=_cmd_model_card)
 
     p = sub.add_parser("bench", help="run the benchmarks and print one table")
     p.add_argument("--clients", type=int, default=20000)

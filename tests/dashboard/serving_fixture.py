@@ -144,6 +144,8 @@ def build_serving_warehouse(path: Path, clients: int = 400, seed: int = 7) -> Pa
         _write(con, "serving.model_curves", _curves(profile, probability))
         _write(con, "serving.refresh_runs", _refresh_runs(clients))
         _write(con, "serving.band_outcomes", _band_outcomes(rng, profile, log_odds))
+        for name, frame in _monitoring(rng, list(importance["feature_name"][:5])).items():
+            _write(con, f"serving.{name}", frame)
         top = list(importance["feature_name"][:TOP_FEATURES])
         feature_values = _feature_values(features_frame, top)
         _write(con, "serving.client_feature_values", feature_values)
@@ -315,6 +317,44 @@ def _band_outcomes(rng: np.random.Generator, profile: pd.DataFrame, log_odds: np
         min_score=("score", "min"), max_score=("score", "max")).reset_index()
     out.insert(0, "model_version", MODEL_VERSION)
     return out
+
+
+def _monitoring(rng: np.random.Generator, features: list[str]) -> dict[str, pd.DataFrame]:
+    """serving.drift (two refreshes), fairness, backtest and alerts in their contract shapes
+    (made-up figures: test data only)."""
+    runs = [("20250101T060000-aaaaaa", pd.Timestamp("2025-01-01 06:10", tz="UTC")),
+            ("20250201T060000-bbbbbb", pd.Timestamp("2025-02-01 06:10", tz="UTC"))]
+    drift = []
+    for (run, at), scale in zip(runs, (0.02, 0.2), strict=True):
+        for reference in ("training", "previous_refresh")[: 1 + (run == runs[1][0])]:
+            for rank, name in enumerate(["score", *features]):
+                psi = float(abs(rng.normal(scale, scale / 2)))
+                drift.append({"refresh_run_id": run, "reference": reference,
+                              "feature_name": name, "feature_rank": rank, "psi": psi,
+                              "flag": "stable" if psi < 0.1 else "watch" if psi <= 0.25
+                              else "act", "reference_clients": 300, "current_clients": 100,
+                              "computed_at": at})
+    fairness = pd.DataFrame({
+        "model_version": MODEL_VERSION, "attribute": ["gender", "gender", "gender"],
+        "group": ["female", "male", "XNA"], "clients": [180, 110, 2],
+        "refusal_rate": [0.20, 0.36, 0.5], "default_rate_granted": [0.05, 0.06, 0.0],
+        "tpr": [0.6, 0.7, None], "fpr": [0.15, 0.3, 0.5], "auc": [0.78, 0.76, None],
+        "grant_rate_ratio": [1.0, 0.8, 0.625], "demographic_parity_ratio": 0.8,
+        "equalized_odds_difference": 0.15, "flag": ["ok", "ok", "small_group"]})
+    backtest = pd.DataFrame({
+        "model_version": MODEL_VERSION, "as_of": runs[0][1], "refresh_run_id": runs[0][0],
+        "risk_band": list("ABCDE"), "clients": [40, 30, 20, 10, 5], "defaults": [1, 1, 2, 2, 3],
+        "predicted_rate": [0.02, 0.05, 0.1, 0.2, 0.4], "observed_rate": [0.025, 0.033, 0.1, 0.2,
+                                                                          0.6],
+        "jeffreys_p": [0.4, 0.7, 0.5, 0.5, 0.2], "auc": 0.74, "flag": "ok"})
+    alerts = pd.DataFrame({
+        "alert_id": ["a1", "a2"], "raised_at": [runs[1][1], runs[1][1]],
+        "kind": ["drift", "refresh_failed"], "severity": ["warning", "critical"],
+        "message": ["population drift: 1 act and 2 watch flags", "refresh x failed: boom"],
+        "refresh_run_id": [runs[1][0], "20250202T060000-cccccc"], "details": ["{}", "{}"],
+        "webhook_delivery": [None, None]})
+    return {"drift": pd.DataFrame(drift), "fairness": fairness, "backtest": backtest,
+            "alerts": alerts}
 
 
 def _explanations(ids: np.ndarray, values: np.ndarray,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -162,6 +164,31 @@ def test_history_and_alerts(monitored: Path, webhook: list[dict]) -> None:
         or "income" in drift_alerts["message"].iloc[0]
     assert set(alerts["webhook_delivery"]) == {"delivered (200)"}
     assert {a["alert_id"] for a in webhook} == set(alerts["alert_id"])
+
+
+def test_model_card_in_french_and_english(monitored: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PAD_HOME": str(monitored)}
+    version = query(monitored, "select model_version from serving.model_runs where is_champion"
+                    )["model_version"].iloc[0]
+    out = tmp_path / "card.html"
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "model-card", "--out", str(out)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    html = out.read_text()
+    assert html.startswith("<!doctype html>") and 'lang="fr"' in html and version in html
+    for heading in ("Usage prévu", "Données", "Variables", "Back-test", "Équité",
+                    "Seuil et politique de coût", "Limites"):
+        assert f"{heading}" in html
+    assert "<table>" in html and ">male<" in html  # the fairness table, gender groups
+    english = subprocess.run([sys.executable, "-m", "flows.cli", "model-card", "--lang", "en"],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert english.returncode == 0 and "## Intended use" in english.stdout
+    assert "## Fairness (out-of-fold predictions)" in english.stdout
+    bad = subprocess.run([sys.executable, "-m", "flows.cli", "model-card", "--out",
+                          str(tmp_path / "card.pdf")], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "card.pdf").exists()
 
 
 def test_a_failed_refresh_leaves_an_alert(monitored: Path, evolving: Path, tmp_path: Path,
