@@ -39,6 +39,8 @@ T = {
         "limits_h": "Limites",
         "none": "aucune donnée pour l'instant",
         "excluded": "Exclues du modèle",
+        "model": ("**Modèle** `{v}` — LightGBM, entraîné le {at}, {n:,} clients historiques, "
+                  "{f} variables, calibration {c}, empreinte des données `{fp}`."),
         "limits": [
             "Données d'entraînement : le format Kaggle Home Credit ; en démonstration, un "
             "portefeuille synthétique au mécanisme de défaut connu.",
@@ -73,6 +75,8 @@ T = {
         "limits_h": "Limitations",
         "none": "no data yet",
         "excluded": "Excluded from the model",
+        "model": ("**Model** `{v}` — LightGBM, trained {at}, {n:,} history clients, "
+                  "{f} features, calibration {c}, data fingerprint `{fp}`."),
         "limits": [
             "Training data: the Kaggle Home Credit format; in the demo, a synthetic portfolio "
             "with a known default mechanism.",
@@ -167,10 +171,9 @@ def render_markdown(warehouse: Path, lang: str = "fr") -> str:
                                      "600 points at odds 50:1, 20 points to double the odds"]})
     sections = [
         f"# {t['title']}", t["generated"].format(now=now, path=warehouse),
-        f"**Model** `{m['model_version']}` — LightGBM, trained {m['trained_at']}, "
-        f"{int(m['n_train']):,} history clients, {int(m['n_features'])} features, "
-        f"calibration {m.get('calibration_method', 'platt')}, data fingerprint "
-        f"`{m.get('data_fingerprint', '—')}`.",
+        t["model"].format(v=m["model_version"], at=m["trained_at"], n=int(m["n_train"]),
+                          f=int(m["n_features"]), c=m.get("calibration_method", "platt"),
+                          fp=m.get("data_fingerprint", "—")),
         f"## {t['use_h']}", t["use"],
         f"## {t['data_h']}", _table(data["population"], t["none"]),
         f"## {t['features_h']}",

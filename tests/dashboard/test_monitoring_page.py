@@ -4,19 +4,12 @@ from __future__ import annotations
 import pytest
 
 from tests.dashboard.conftest import SampleIds
-from tests.dashboard.test_ui import (  # noqa: F401 - fixtures
-    browser,
-    dashboard_url,
-    open_tab,
-    page,
-    shoot,
-    wait_for_client,
-)
+from tests.dashboard.test_ui import open_tab, shoot, wait_for_client
 
 pytestmark = pytest.mark.ui
 
 
-def test_monitoring_tab_and_alerts_banner(page: object, dashboard_url: str,  # noqa: F811
+def test_monitoring_tab_and_alerts_banner(page: object, dashboard_url: str,
                                           ids: SampleIds, db) -> None:
     page.goto(f"{dashboard_url}?client={ids.history}", wait_until="networkidle")  # type: ignore[attr-defined]
     wait_for_client(page, ids.history)
