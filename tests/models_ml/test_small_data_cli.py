@@ -46,11 +46,11 @@ def test_refresh_on_a_199_row_head_exits_2_with_one_line(small_raw: Path, tmp_pa
                           timeout=1200)
     defaults = defaults_in(raw / "application_train.csv")
     assert done.returncode == 2, done.stderr[-3000:]
-    # the command's own message; Prefect's task-failure logs around it belong to the flow
     expected = (f"pad refresh: training needs at least 1,000 history clients and 50 defaults; "
                 f"found {HEAD_ROWS} and {defaults} (history clients = application_train rows "
                 "with a TARGET)")
     assert [line for line in done.stderr.splitlines() if line.startswith("pad refresh:")] == [
         expected]
+    assert "Traceback" not in done.stderr and "BadInput" not in done.stderr
     assert not (home / "warehouse.duckdb").exists()
     assert not any((home / "models").glob("*/model.txt"))
