@@ -168,6 +168,31 @@ def test_bad_input_met_by_a_later_task_is_one_line_without_traceback(
     assert failed["status"] == "failed" and "PAD_ML_FOLDS" in failed["message"]
 
 
+def test_a_retrain_on_a_tiny_portfolio_is_one_line_without_traceback(
+        refreshed: Path, tmp_path: Path) -> None:
+    """30 clients: training refuses them (BadInput from models_ml) — exit 2, the published
+    warehouse and its champion untouched, the run recorded as failed, no traceback anywhere."""
+    from warehouse.raw.generate import generate_portfolio
+
+    home = copy_home(refreshed, tmp_path / "home")
+    tiny = tmp_path / "tiny"
+    generate_portfolio(clients=30, out_dir=tiny, seed=5)
+    before, champion = digest(home / "warehouse.duckdb"), find_champion(home / "models").version
+    proc = pad_refresh(home, "--raw", str(tiny), "--retrain", stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 2, err
+    assert "Traceback" not in out + err and "BadInput" not in out + err, err
+    *progress, last = err.splitlines()
+    assert last.startswith("pad refresh: training needs at least"), err
+    assert all(line.startswith("refresh: ") for line in progress), err
+    assert digest(home / "warehouse.duckdb") == before
+    assert find_champion(home / "models").version == champion
+    failed = records(home)[-1]
+    assert failed["status"] == "failed" and failed["message"] == last.removeprefix(
+        "pad refresh: ")
+
+
 def test_sigterm_after_training_records_the_run_failed_and_keeps_the_champion(
         refreshed: Path, small_raw: Path, tmp_path: Path) -> None:
     home = copy_home(refreshed, tmp_path / "home")
