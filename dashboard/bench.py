@@ -109,9 +109,10 @@ def run_api(warehouse: Path, port: int | None = None, token: str | None = None,
 
 @contextmanager
 def run_dashboard(warehouse: Path, port: int | None = None, api_url: str | None = None,
-                  env: dict[str, str] | None = None, timeout: float = 90.0) -> Iterator[str]:
+                  env: dict[str, str] | None = None, timeout: float = 180.0) -> Iterator[str]:
     """The dashboard on `warehouse` (or the API at `api_url`) in a child process; yields its
-    root URL."""
+    root URL once it serves (it loads the warehouse and renders every page once first:
+    10 to 45 s at full scale, depending on the machine's load)."""
     port = port or free_port()
     command = [sys.executable, "-m", "dashboard.app", "--port", str(port),
                "--warehouse", str(warehouse)]
