@@ -43,6 +43,7 @@ PAGES = [
             tab="Comparison", clicks=("button:has-text('Similar clients')",)),
     Audited("portfolio", "", "[data-testid=portfolio-summary]", tab="Portfolio"),
     Audited("model", "", "[data-testid=model-summary]", tab="Model"),
+    Audited("monitoring", "", "[data-testid=drift-latest]", tab="Monitoring"),
     Audited("client view", "?client={refused}&view=client", "[data-testid=client-summary]"),
     Audited("unknown client", "?client={missing}", "text=not found"),
     Audited("work list", "", "[data-testid=worklist-pending]"),
