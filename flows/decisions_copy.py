@@ -10,8 +10,6 @@ previous copy (a truncated tail leaves a valid shorter chain) — raises a `deci
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -19,34 +17,10 @@ import duckdb
 from flows.publish import new_build_path, publish, remove_build
 from warehouse.alerts import raise_alert
 from warehouse.config import PadPaths
-from warehouse.decisions.chain import GENESIS_HASH, verify_chain
+from warehouse.decisions.anchor import LogHead, copied_head, head_of, lost_since
+from warehouse.decisions.chain import verify_chain
 from warehouse.decisions.export import log_table
 from warehouse.decisions.store import read_log
-
-
-@dataclass(frozen=True)
-class LogHead:
-    entries: int
-    head_hash: str
-
-
-def copied_head(warehouse: Path) -> LogHead | None:
-    """Entries and head hash of `serving.decisions` in a published file (None: no copy yet)."""
-    if not warehouse.exists():
-        return None
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        row = con.execute("select count(*), arg_max(entry_hash, entry_id) "
-                          "from serving.decisions").fetchone()
-    except duckdb.CatalogException:
-        return None
-    finally:
-        con.close()
-    return LogHead(int(row[0]), row[1] or GENESIS_HASH)
-
-
-def head_of(rows: list[dict[str, Any]]) -> LogHead:
-    return LogHead(len(rows), rows[-1]["entry_hash"] if rows else GENESIS_HASH)
 
 
 def republish_with_log(paths: PadPaths, run_id: str, rows: list[dict[str, Any]]) -> None:
@@ -82,15 +56,7 @@ def check_log(paths: PadPaths, run_id: str, previous: LogHead | None) -> str | N
     (the copy published before this run); returns the alert message, None when all is well."""
     rows = read_log(paths)
     result = verify_chain(rows)
-    message = None
-    if not result.valid:
-        message = result.render()
-    elif previous is not None and previous.entries and (
-            len(rows) < previous.entries
-            or rows[previous.entries - 1]["entry_hash"] != previous.head_hash):
-        message = (f"decision log lost or rewrote entries: the copy published before run "
-                   f"{run_id} ended at entry {previous.entries} ({previous.head_hash[:16]}…), "
-                   f"the store now holds {len(rows)} entries that do not continue it")
+    message = result.render() if not result.valid else lost_since(rows, previous)
     if message:
         raise_alert(paths, "decision_chain", message, severity="critical",
                     refresh_run_id=run_id, details={"entries": len(rows),

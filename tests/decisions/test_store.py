@@ -246,3 +246,28 @@ def test_read_only_store_never_creates_or_writes(decisions_url: str, tmp_path: P
     reader.close()
     if decisions_url.startswith("sqlite"):
         assert not (tmp_path / "decisions.sqlite").exists()
+
+
+def test_verify_detects_newest_entries_removed_since_the_published_copy(
+        store: DecisionStore, decisions_url: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    import duckdb
+
+    from warehouse.decisions.export import log_table
+
+    for client in (1, 2, 3):
+        issue(store, client)
+    home = tmp_path / "home"
+    home.mkdir()
+    con = duckdb.connect(str(home / "warehouse.duckdb"))    # what a refresh published
+    con.execute("create schema serving")
+    con.register("log", log_table(store.raw_entries()))
+    con.execute("create table serving.decisions as select * from log")
+    con.close()
+    monkeypatch.setenv("PAD_HOME", str(home))
+    assert _pad(["decisions", "verify"], decisions_url, monkeypatch, capsys).returncode == 0
+    _drop_guards(decisions_url)
+    _tamper(decisions_url, "delete from decisions where entry_id = 3")
+    assert store.verify().valid                        # the chain alone cannot tell
+    proc = _pad(["decisions", "verify"], decisions_url, monkeypatch, capsys)
+    assert proc.returncode == 1 and "broken at entry 3" in proc.stderr
+    assert "published warehouse ends at entry 3" in proc.stderr

@@ -320,7 +320,11 @@ def _pending_ids(home: Path, n: int) -> list[int]:
 
 def test_unchanged_refresh_copies_a_changed_decision_log_only(refreshed: Path,
                                                               small_raw: Path,
-                                                              tmp_path: Path) -> None:
+                                                              tmp_path: Path,
+                                                              decisions_url: str,
+                                                              monkeypatch) -> None:
+    """On both backends (PAD_DECISIONS_URL: SQLite file or a real PostgreSQL database)."""
+    monkeypatch.setenv("PAD_DECISIONS_URL", decisions_url)
     home = copy_home(refreshed, tmp_path / "home")
     assert _published_log(home) == []
     written = _decide(home, _pending_ids(home, 3))

@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from warehouse.config import PadPaths
+from warehouse.decisions.anchor import copied_head, lost_since
 from warehouse.decisions.export import write_parquet
 from warehouse.decisions.store import DecisionStore
 from warehouse.errors import BadInput, RunFailure
@@ -31,16 +32,21 @@ def _entries(store: DecisionStore) -> list[dict]:
 
 
 def verify_log(paths: PadPaths) -> int:
-    """Exit 0 when the chain is whole, 1 naming the first broken entry."""
+    """Exit 0 when the chain is whole and continues the published copy, 1 naming the first
+    broken entry."""
     from warehouse.decisions.chain import verify_chain
 
     store = open_read_only(paths)
     try:
-        result = verify_chain(_entries(store))
+        rows = _entries(store)
     finally:
         store.close()
-    print(result.render(), file=sys.stdout if result.valid else sys.stderr)
-    return EXIT_OK if result.valid else EXIT_BROKEN
+    result = verify_chain(rows)
+    # the chain cannot see its newest entries removed: the last refresh's copy can
+    message = result.render() if not result.valid else lost_since(rows, copied_head(
+        paths.warehouse))
+    print(message or result.render(), file=sys.stderr if message else sys.stdout)
+    return EXIT_BROKEN if message else EXIT_OK
 
 
 def export_log(paths: PadPaths, out: Path) -> int:
