@@ -68,6 +68,7 @@ def duckdb_threads() -> int:
 
 
 def duckdb_memory_limit() -> str:
-    """DuckDB memory limit (PAD_MEMORY_LIMIT, default 2GB: load + dbt stay under 3 GB of RSS at
-    full scale, DuckDB spilling the largest aggregations to disk rather than holding them)."""
-    return os.environ.get("PAD_MEMORY_LIMIT", "2GB")
+    """DuckDB memory limit (PAD_MEMORY_LIMIT, default 6GB so the 8 GB RSS target holds; 2GB ran
+    out of memory at full scale: the ~250-aggregate hash tables of two models at once cannot
+    spill enough)."""
+    return os.environ.get("PAD_MEMORY_LIMIT", "6GB")
