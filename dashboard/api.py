@@ -32,6 +32,7 @@ from dashboard.api_common import (
     json_response,
 )
 from dashboard.api_decisions import add_decision_routes
+from dashboard.api_whatif import whatif_router
 from dashboard.config import (
     API_HOST,
     API_PORT,
@@ -144,6 +145,7 @@ def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None 
     home = PadPaths(warehouse.parent)
     advisors = advisor_tokens() if advisors is None else advisors
     add_decision_routes(app, lookup, decisions or DecisionStore.for_paths(home), advisors, home)
+    app.include_router(whatif_router(lookup))
     if token:
         app.add_middleware(BearerToken, tokens=[token, *advisors])
     _complete_openapi(app, token=bool(token))

@@ -419,6 +419,12 @@ class ClientPage(Page):
         super().__init__(source, **params)
         self._pane = pn.pane.HTML(sizing_mode="stretch_width")
         self._with_decisions: pn.Column | None = None
+        from dashboard.pages.whatif import RecourseBlock, WhatIfPanel  # imports this module
+        self._recourse, self._whatif = RecourseBlock(source), WhatIfPanel(source)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        # the what-if card below the client's page, built with the session (not per client)
+        return pn.Column(self._body, self._whatif, sizing_mode="stretch_width")
 
     def render(self) -> pn.viewable.Viewable:
         if self.client_id is None:
@@ -427,9 +433,10 @@ class ClientPage(Page):
             return self._pane
         cid = self.client_id
         score = self._source.score(cid)
-        self._pane.object = client_page_html(
-            score, self._source.explanation(cid), self._source.client(cid),
-            _frame(self._source.portfolio().bands))
+        record, bands = self._source.client(cid), _frame(self._source.portfolio().bands)
+        self._pane.object = client_page_html(score, self._source.explanation(cid), record,
+                                             bands) + self._recourse.html(score, record.population)
+        self._whatif.show(cid, bands)
         if self.decision_panel is None:
             return self._pane
         self.decision_panel.show(cid, score)
@@ -657,6 +664,8 @@ class ClientSelfView(Page):
         self._gauge = pn.pane.HTML(sizing_mode="stretch_width")
         self._reasons = pn.pane.HTML(sizing_mode="stretch_width")
         self._profile = pn.pane.HTML(sizing_mode="stretch_width")
+        from dashboard.pages.whatif import RecourseBlock  # imports this module
+        self._recourse = RecourseBlock(source, for_client=True)
         self._content = pn.Column(
             self._summary, self._gauge, self._reasons,
             pn.pane.Markdown("### The information we used"), self._profile,
@@ -674,7 +683,8 @@ class ClientSelfView(Page):
         record = self._source.client(cid)
         bands = _frame(self._source.portfolio().bands)
         self._gauge.object = gauge_html(score.score, score.score_cutoff, bands)
-        self._reasons.object = reasons_html(explanation, for_client=True)
+        self._reasons.object = reasons_html(explanation, for_client=True) + self._recourse.html(
+            score, record.population)
         self._profile.object = profile_html(record)
         if self.contest_box is not None:
             self.contest_box.show(cid)

@@ -211,6 +211,23 @@ def step_decisions(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
                        rank=float(runs["sqlite"]["p99_ms"]))
 
 
+def step_whatif(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
+    """What-if latency at 8 concurrent clients and the batch recourse step's cost."""
+    from dashboard.whatif_bench import measure_batch_recourse, measure_whatif
+
+    if not paths.warehouse.exists():
+        step_refresh_cold(paths, clients, seed)
+    at_8 = measure_whatif(paths.warehouse, concurrency=8, seed=seed)
+    batch = measure_batch_recourse(paths.warehouse, paths.models, paths.build)
+    note = (f"what-if at 8 clients: p50 {at_8['p50_ms']:.1f} ms, p99 {at_8['p99_ms']:.1f} ms, "
+            f"{at_8['rps']:.1f} req/s, {at_8['errors']} errors; batch recourse "
+            f"{batch['seconds']:.1f} s ({batch['cpu_seconds']:.1f} s CPU) for "
+            f"{batch['refused_pending']:,} refused pending "
+            f"clients ({batch['with_options']:,} with options, {batch['options']:,} options)")
+    return StepOutcome(rows=int(at_8["requests"]), seconds=float(at_8["seconds"]), note=note,
+                       rank=float(at_8["p99_ms"]))
+
+
 StepFunc = Callable[[PadPaths, int, int], "int | tuple[int, float] | StepOutcome"]
 STEPS: dict[str, tuple[StepFunc, StepFunc | None]] = {
     "sample": (step_sample, None),
@@ -223,6 +240,7 @@ STEPS: dict[str, tuple[StepFunc, StepFunc | None]] = {
     "api": (step_api, None),
     "dashboard": (step_dashboard, None),
     "decisions": (step_decisions, None),
+    "whatif": (step_whatif, None),
 }
 DEFAULT_STEPS = ["sample", "validate", "load", "dbt", "refresh_cold", "refresh_unchanged",
                  "quality", "api", "dashboard"]

@@ -149,6 +149,17 @@ def monitor(state: RefreshRun) -> str:
     return prepare_monitoring(state.plan.build, state.plan.paths, state.record.run_id).render()
 
 
+def recourse(state: RefreshRun) -> str:
+    """Publish the what-if model (the one that scored) and the recourse options of every
+    refused pending client (models_ml.whatif_refresh)."""
+    from models_ml.whatif_refresh import publish_whatif
+
+    found = publish_whatif(state.plan.build, state.plan.paths.models,
+                           model_version=state.record.model_version)
+    return (f"recourse: {found.options:,} options for {found.with_options:,} of "
+            f"{found.refused_pending:,} refused pending clients")
+
+
 def dbt_serving(state: RefreshRun) -> str:
     from warehouse.dbt_runner import build_serving
 
@@ -200,6 +211,7 @@ def refresh_steps() -> list[Step]:
         Step("train", "train", train, needed=needs_training),
         Step("score", "score + explain", score),
         Step("monitor", "monitor", monitor),
+        Step("recourse", "what-if + recourse", recourse),
         Step("dbt_serving", "dbt build serving", dbt_serving),
         Step("publish", "publish", publish_build,
              task_options={"retries": 2, "retry_delay_seconds": 1,

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from warehouse.config import PadPaths
 
-STEPS = ["validate_load", "dbt_marts", "train", "score", "monitor", "dbt_serving", "publish",
-         "history"]
+STEPS = ["validate_load", "dbt_marts", "train", "score", "monitor", "recourse", "dbt_serving",
+         "publish", "history"]
 
 
 def new_run_id() -> str:

@@ -30,6 +30,8 @@ UPSTREAM = {"clients": "serving", "client_scores": "serving", "client_drivers": 
             "feature_distributions": "serving", "model_runs": "serving",
             "model_curves": "serving", "refresh_runs": "serving", "client_features": "marts"}
 OURS = ("client_feature_values", "similar_clients")
+# named by the exposures only (what-if): a stub node is enough
+EXPOSED_ONLY = {"client_recourse": "serving", "whatif_model": "serving"}
 
 
 def make_project(root: Path, db_path: Path) -> Path:
@@ -44,6 +46,9 @@ def make_project(root: Path, db_path: Path) -> Path:
         (stubs / f"{name}.sql").write_text(
             f"{{{{ config(schema='{schema}', materialized='view') }}}}\n"
             f"select * from fixture.{name}\n")
+    for name, schema in EXPOSED_ONLY.items():
+        (stubs / f"{name}.sql").write_text(
+            f"{{{{ config(schema='{schema}', materialized='view') }}}}\nselect 1 as stub\n")
     (project / "dbt_project.yml").write_text(
         "name: dashboard_models_test\nversion: '1.0'\nconfig-version: 2\nprofile: test\n"
         "model-paths: ['models']\nmacro-paths: ['macros']\ntest-paths: ['tests']\n"

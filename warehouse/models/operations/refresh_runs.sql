@@ -12,7 +12,7 @@ with runs as (
             finished_at: 'timestamptz', status: 'varchar', retrained: 'boolean',
             published: 'boolean', model_version: 'varchar', clients: 'bigint',
             rows_loaded: 'bigint', fingerprint: 'varchar', message: 'varchar',
-            {%- for step in ['validate_load', 'dbt_marts', 'train', 'score', 'monitor', 'dbt_serving', 'publish', 'history', 'total'] %}
+            {%- for step in ['validate_load', 'dbt_marts', 'train', 'score', 'monitor', 'recourse', 'dbt_serving', 'publish', 'history', 'total'] %}
             seconds_{{ step }}: 'double'{{ "," if not loop.last }}
             {%- endfor %}
         }
@@ -34,6 +34,7 @@ select
     seconds_train,
     seconds_score,
     seconds_monitor,
+    seconds_recourse,
     seconds_dbt_serving,
     seconds_publish,
     seconds_history,

@@ -1,0 +1,171 @@
+"""Feature rows of edited applications, computed by the very SQL that built the feature mart.
+
+dbt stores the compiled SQL of the three models that define a client's application features
+(stg_homecredit__applications → int_applications_enriched → client_features) in
+`marts.feature_sql` (post-hook macros/record_compiled_sql.sql). This module rewrites their
+relation names once into one query template:
+
+    raw.application_train   → the candidate applications (raw rows with the edits applied)
+    raw.application_test    → the same relation, empty (a candidate is staged once)
+    stg / int_applications  → the two rewritten models, as CTEs
+    intermediate.int_*      → the client's published history aggregates (bureau, previous
+                              applications, POS, instalments, cards), re-keyed to the candidate
+
+and selects the model's features from the rewritten client_features. So an edited application
+goes through the same staging, the same application features and the same cross-table features
+as the batch; only the application row differs. No feature formula lives in Python.
+
+Candidates are a relation `__whatif_candidates` (row_key, sk_id_curr, then the raw columns an
+edit can change, null where the published value stays): one row per scored application, any number of rows
+(`row_key` tells the candidates of one client apart; it takes the place of sk_id_curr inside the
+template, which nothing uses but as a join key).
+"""
+from __future__ import annotations
+
+import re
+
+import duckdb
+import numpy as np
+
+from models_ml.features import arrow_to_matrix
+from models_ml.sql_prune import prune_select_lists
+from warehouse.errors import RunFailure
+
+FEATURE_SQL_TABLE = "marts.feature_sql"
+STAGING_MODEL = "stg_homecredit__applications"
+APPLICATION_MODEL = "int_applications_enriched"
+MART_MODEL = "client_features"
+CANDIDATES = "__whatif_candidates"
+CATALOG_MARK = "__whatif_catalog__"
+# "<database>"."<schema>"."<table>" as dbt-duckdb renders a relation
+_RELATION = re.compile(r'"[^"]*"\."(raw|staging|intermediate|marts)"\."([a-z0-9_]+)"')
+
+
+def read_compiled_sql(con: duckdb.DuckDBPyConnection, catalog: str | None = None
+                      ) -> dict[str, str]:
+    """model name → compiled SQL, as stored by the dbt build of the marts."""
+    prefix = f"{catalog}." if catalog else ""
+    try:
+        rows = con.execute(f"select model_name, compiled_sql from {prefix}{FEATURE_SQL_TABLE}"
+                           ).fetchall()
+    except duckdb.CatalogException as exc:
+        raise RunFailure(f"{FEATURE_SQL_TABLE} is missing: rebuild the marts with dbt") from exc
+    stored = dict(rows)
+    missing = [m for m in (STAGING_MODEL, APPLICATION_MODEL, MART_MODEL) if m not in stored]
+    if missing:
+        raise RunFailure(f"{FEATURE_SQL_TABLE} lacks the compiled SQL of {missing[0]}")
+    return stored
+
+
+# the raw columns a what-if edit can change, with their raw types (warehouse/raw/load.py)
+EDITABLE_RAW: tuple[tuple[str, str], ...] = (
+    ("amt_credit", "double"), ("amt_annuity", "double"), ("amt_goods_price", "double"),
+    ("amt_income_total", "double"), ("days_employed", "bigint"),
+    ("name_contract_type", "varchar"), ("cnt_children", "bigint"),
+    ("cnt_fam_members", "double"), ("flag_own_car", "varchar"), ("flag_own_realty", "varchar"),
+)
+RAW_TABLES = ("application_train", "application_test")
+KEY = "sk_id_curr"
+
+
+def _star_or(columns: list[str] | None, alias: str = "") -> str:
+    """`alias.*` (every column) or the listed ones."""
+    if columns is None:
+        return f"{alias}*"
+    return ", ".join(f'{alias}"{c}"' for c in columns)
+
+
+def _raw_applications(columns: dict[str, list[str]] | None) -> str:
+    """The client's raw application rows with the candidates' edited columns swapped in."""
+    selects = " union all by name ".join(
+        f"select {_star_or(columns and columns[table])} from {CATALOG_MARK}.raw.{table}"
+        for table in RAW_TABLES)
+    # a candidate's null means "as published"
+    swapped = ", ".join(f"cast(coalesce(c.{col}, a.{col}) as {kind}) as {col}"
+                        for col, kind in EDITABLE_RAW)
+    return (f"(select c.row_key as {KEY}, a.* exclude ({KEY}) replace ({swapped}) "
+            f"from {CANDIDATES} c join ({selects}) a on a.{KEY} = c.{KEY})")
+
+
+def _rewrite(sql: str, columns: dict[str, list[str]] | None) -> str:
+    def relation(match: re.Match[str]) -> str:
+        schema, table = match.groups()
+        if (schema, table) == ("raw", "application_train"):
+            return "__whatif_raw"
+        if (schema, table) == ("raw", "application_test"):
+            return "(select * exclude (target) from __whatif_raw limit 0)"
+        if (schema, table) == ("staging", STAGING_MODEL):
+            return "__whatif_staged"
+        if (schema, table) == ("intermediate", APPLICATION_MODEL):
+            return "__whatif_application"
+        if schema == "intermediate":
+            # the published aggregates of the candidate's client, under the candidate's key
+            chosen = "i.* exclude (sk_id_curr)" if columns is None else \
+                ", ".join([f'i."{c}"' for c in columns[table]] or ["1 as __none"])
+            return (f"(select c.row_key as {KEY}, {chosen} "
+                    f"from {CANDIDATES} c join {CATALOG_MARK}.intermediate.{table} i "
+                    f"on i.{KEY} = c.{KEY})")
+        raise RunFailure(f"{FEATURE_SQL_TABLE}: unexpected relation {schema}.{table} in the "
+                         "application features; teach models_ml.feature_sql about it")
+    return _RELATION.sub(relation, sql)
+
+
+def _assemble(compiled: dict[str, str], features: list[str],
+              columns: dict[str, list[str]] | None) -> str:
+    selected = ", ".join(f'"{f}"' for f in features)
+    return (f"with __whatif_raw as {_raw_applications(columns)},\n"
+            f"__whatif_staged as (\n{_rewrite(compiled[STAGING_MODEL], columns)}\n),\n"
+            f"__whatif_application as (\n{_rewrite(compiled[APPLICATION_MODEL], columns)}\n),\n"
+            f"__whatif_mart as (\n{_rewrite(compiled[MART_MODEL], columns)}\n)\n"
+            f"select {KEY} as row_key, {selected} from __whatif_mart")
+
+
+def _input_columns(con: duckdb.DuckDBPyConnection, catalog: str | None) -> dict[str, list[str]]:
+    """Columns of the raw application tables and of the intermediate tables, by table name."""
+    rows = con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_catalog = coalesce(?, current_database()) and ((table_schema = 'raw' "
+        "and table_name in ('application_train', 'application_test')) "
+        "or table_schema = 'intermediate') order by table_name, ordinal_position",
+        [catalog]).fetchall()
+    columns: dict[str, list[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, []).append(column)
+    return columns
+
+
+def feature_query(con: duckdb.DuckDBPyConnection, compiled: dict[str, str],
+                  features: list[str], catalog: str | None = None) -> str:
+    """The query template: (row_key, features…) of every candidate, pruned to what the
+    features need (models_ml.sql_prune) and reading only those input columns.
+
+    Its catalog is left as a mark (`bind_catalog`): the published warehouse is attached
+    under another name at serve time than the build file has at refresh time."""
+    keep = {"row_key", KEY, *features}
+    _, needed = prune_select_lists(con, _assemble(compiled, features, None), keep)
+    available = _input_columns(con, catalog)
+    chosen = {table: [c for c in cols if c in needed and c != KEY]
+              for table, cols in available.items()}
+    for table in RAW_TABLES:
+        # the key, the target (the staging reads it) and the columns an edit replaces
+        fixed = [KEY] + (["target"] if table == "application_train" else []) + \
+            [c for c, _ in EDITABLE_RAW]
+        chosen[table] = fixed + [c for c in chosen[table] if c not in fixed]
+    pruned, _ = prune_select_lists(con, _assemble(compiled, features, chosen), keep)
+    return pruned
+
+
+def bind_catalog(template: str, catalog: str) -> str:
+    """The template reading the database attached as `catalog` (quoted: a build file's
+    catalog is named after the file, e.g. refresh-20261130T163957-28f6f3)."""
+    quoted = '"' + catalog.replace('"', '""') + '"'
+    return template.replace(f'"{CATALOG_MARK}"', quoted).replace(CATALOG_MARK, quoted)
+
+
+def compute_features(cur: duckdb.DuckDBPyConnection, query: str, features: list[str]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(row keys, float64 feature matrix) of the candidates visible as `__whatif_candidates`
+    on `cur` (a registered Arrow table or a temp table)."""
+    table = cur.sql(query).to_arrow_table()
+    keys = np.asarray(table.column("row_key").to_numpy(), dtype=np.int64)
+    return keys, arrow_to_matrix(table, features, np.float64)

@@ -1,0 +1,167 @@
+"""The what-if and recourse routes over the API app, on the real small refresh."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dashboard.api import create_app
+from models_ml.whatif import FIELDS
+
+pytestmark = [pytest.mark.slow, pytest.mark.dbt]
+
+
+@pytest.fixture(scope="module")
+def api(published: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(published)) as client:
+        yield client
+
+
+def client_ids(wcon: duckdb.DuckDBPyConnection, where: str, limit: int = 10**6) -> list[int]:
+    return [r[0] for r in wcon.execute(
+        "select sk_id_curr from published.serving.clients c "
+        f"join published.serving.client_scores s using (sk_id_curr) where {where} "
+        f"order by sk_id_curr limit {limit}").fetchall()]
+
+
+def test_unedited_what_if_is_the_published_explanation(api: TestClient,
+                                                       wcon: duckdb.DuckDBPyConnection) -> None:
+    for sk_id_curr in client_ids(wcon, "true")[:5]:
+        got = api.post(f"/clients/{sk_id_curr}/what-if", json={"edits": {}})
+        assert got.status_code == 200, got.text
+        body = got.json()
+        explanation = api.get(f"/clients/{sk_id_curr}/explanation").json()
+        score = api.get(f"/clients/{sk_id_curr}/score").json()
+        assert body["score"] == score["score"] == body["published"]["score"]
+        assert body["decision"] == score["decision"] and body["delta_points"] == 0
+        assert math.isclose(body["probability_default"], score["probability_default"],
+                            abs_tol=1e-12)
+        assert [d["feature_name"] for d in body["drivers"]] == \
+            [d["feature_name"] for d in explanation["drivers"]]
+        assert [r["reason_code"] for r in body["reasons"]] == \
+            [r["reason_code"] for r in explanation["reasons"]]
+        assert math.isclose(body["base_points"] + sum(f["points"] for f in body["families"]),
+                            explanation["base_points"] + sum(
+                                f["points"] for f in explanation["families"]), abs_tol=1e-6)
+
+
+def test_an_edit_changes_the_score_and_nothing_is_written(api: TestClient, published: Path,
+                                                          wcon: duckdb.DuckDBPyConnection
+                                                          ) -> None:
+    before = published.stat().st_mtime_ns, published.stat().st_size
+    [sk_id_curr] = client_ids(wcon, "s.decision = 'refuse' and c.credit_amount > 20000",
+                              limit=1)
+    app = api.get(f"/clients/{sk_id_curr}/application").json()
+    edits = {"credit_amount": 10_000.0, "annuity": 1_000.0, "goods_price": 9_000.0,
+             "years_employed": None, "own_realty": True}
+    got = api.post(f"/clients/{sk_id_curr}/what-if", json={"edits": edits})
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["edits"] == edits and app["credit_amount"] > 10_000
+    assert body["delta_points"] == body["score"] - body["published"]["score"]
+    assert body["delta_points"] != 0
+    assert (published.stat().st_mtime_ns, published.stat().st_size) == before
+
+
+@pytest.mark.parametrize("edits, field", [
+    ({"age_years": 30}, "age_years"),
+    ({"ext_source_1": 0.9}, "ext_source_1"),
+    ({"credit_amount": 999}, "credit_amount"),
+    ({"credit_amount": 5_000_001}, "credit_amount"),
+    ({"credit_amount": None}, "credit_amount"),
+    ({"credit_amount": "lots"}, "credit_amount"),
+    ({"annuity": 99}, "annuity"),
+    ({"income": 1e300}, "income"),
+    ({"years_employed": 61}, "years_employed"),
+    ({"children": 2.5}, "children"),
+    ({"family_members": 0}, "family_members"),
+    ({"contract_type": "Mortgage"}, "contract_type"),
+    ({"own_car": "maybe"}, "own_car"),
+])
+def test_bad_edits_are_422_naming_the_field(api: TestClient, wcon: duckdb.DuckDBPyConnection,
+                                            edits: dict, field: str) -> None:
+    [sk_id_curr] = client_ids(wcon, "true", limit=1)
+    for route in ("what-if", "recourse"):
+        got = api.post(f"/clients/{sk_id_curr}/{route}", json={"edits": edits})
+        assert got.status_code == 422, got.text
+        assert field in got.text
+
+
+def test_client_dependent_bounds_are_422(api: TestClient,
+                                         wcon: duckdb.DuckDBPyConnection) -> None:
+    [sk_id_curr] = client_ids(wcon, "c.credit_amount < 400000", limit=1)
+    app = api.get(f"/clients/{sk_id_curr}/application").json()
+    for edits, field in (({"credit_amount": app["credit_amount"] * 10 + 1000}, "credit_amount"),
+                         ({"annuity": app["credit_amount"] + 1}, "annuity"),
+                         ({"goods_price": app["credit_amount"] * 10 + 1}, "goods_price"),
+                         ({"children": 5, "family_members": 5}, "family_members")):
+        got = api.post(f"/clients/{sk_id_curr}/what-if", json={"edits": edits})
+        assert got.status_code == 422 and field in got.json()["detail"], (edits, got.text)
+
+
+def test_unknown_client_and_body_shape(api: TestClient) -> None:
+    assert api.post("/clients/1/what-if", json={"edits": {}}).status_code == 404
+    assert api.get("/clients/1/recourse").status_code == 404
+    assert api.post("/clients/1/what-if", json={"edit": {}}).status_code == 422
+
+
+def test_recourse_options_applied_through_the_what_if_grant(
+        api: TestClient, wcon: duckdb.DuckDBPyConnection) -> None:
+    pending = client_ids(wcon, "s.decision = 'refuse' and c.population = 'pending'")[:4]
+    history = client_ids(wcon, "s.decision = 'refuse' and c.population = 'history'")[:3]
+    seen = 0
+    for sk_id_curr in pending + history:
+        body = api.get(f"/clients/{sk_id_curr}/recourse").json()
+        assert body["decision"] == "refuse"
+        assert body["reachable"] == bool(body["options"]) and len(body["options"]) <= 3
+        for option in body["options"]:
+            assert set(option["edits"]) <= set(FIELDS)
+            got = api.post(f"/clients/{sk_id_curr}/what-if",
+                           json={"edits": option["edits"]}).json()
+            assert got["decision"] == "grant" and got["score"] == option["score"], option
+            assert f"score {option['score']}" in option["text"]
+            seen += 1
+    assert seen > 0
+    granted = client_ids(wcon, "s.decision = 'grant'", limit=1)[0]
+    assert api.get(f"/clients/{granted}/recourse").json() == {
+        "sk_id_curr": granted, "model_version": body["model_version"], "decision": "grant",
+        "options": [], "reachable": False}
+
+
+def test_recourse_of_an_edited_application_starts_from_the_edits(
+        api: TestClient, wcon: duckdb.DuckDBPyConnection) -> None:
+    [sk_id_curr] = client_ids(wcon, "s.decision = 'grant' and c.credit_amount < 400000",
+                              limit=1)
+    app = api.get(f"/clients/{sk_id_curr}/application").json()
+    edits = {"credit_amount": app["credit_amount"] * 9, "income": 1_000.0}
+    what_if = api.post(f"/clients/{sk_id_curr}/what-if", json={"edits": edits}).json()
+    body = api.post(f"/clients/{sk_id_curr}/recourse", json={"edits": edits}).json()
+    assert body["decision"] == what_if["decision"]
+    for option in body["options"]:
+        assert option["edits"]["income"] == 1_000.0  # the edits carried into every option
+        got = api.post(f"/clients/{sk_id_curr}/what-if", json={"edits": option["edits"]})
+        assert got.json()["decision"] == "grant"
+
+
+json_values = st.recursive(
+    # (JSON carries no NaN or infinity: the client cannot send them)
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3), max_leaves=5)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.dictionaries(st.sampled_from([*FIELDS, "age", ""]), json_values, max_size=4))
+def test_no_edit_a_fuzzer_sends_is_a_500(api: TestClient, wcon: duckdb.DuckDBPyConnection,
+                                         edits: dict) -> None:
+    sk_id_curr = client_ids(wcon, "true", limit=1)[0]
+    got = api.post(f"/clients/{sk_id_curr}/what-if", json={"edits": edits})
+    assert got.status_code in (200, 422), (edits, got.text)
