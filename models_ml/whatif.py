@@ -35,6 +35,7 @@ from models_ml.feature_sql import (
     bind_catalog,
     compute_features,
     feature_query,
+    literal_ids,
     read_compiled_sql,
 )
 from models_ml.features import connect, list_feature_columns, model_input, read_catalog
@@ -48,6 +49,7 @@ SERVING_TABLE = "serving.whatif_model"
 NOT_EMPLOYED_DAYS = 365243   # the raw files' DAYS_EMPLOYED sentinel (staged as null)
 DAYS_PER_YEAR = 365.25       # as marts.client_profile's years_employed
 CONTRACT_TYPES = ("Cash loans", "Revolving loans")
+POINT_LOOKUP_IDS = 256       # up to this many clients: input tables filtered by literal ids
 
 
 @dataclass(frozen=True)
@@ -195,15 +197,19 @@ class WhatIfModel:
     explain: ExplainConfig
     query_template: str          # feature query, catalog not yet bound
 
-    def query(self, catalog: str) -> str:
-        return bind_catalog(self.query_template, catalog)
+    def query(self, catalog: str, ids: str | None = None) -> str:
+        return bind_catalog(self.query_template, catalog, ids)
 
     def features(self, cur: duckdb.DuckDBPyConnection, candidates: pa.Table, catalog: str
                  ) -> tuple[np.ndarray, np.ndarray]:
-        """(row keys, feature matrix) of the candidates, by the mart's feature SQL."""
+        """(row keys, feature matrix) of the candidates, by the mart's feature SQL. A few
+        clients are looked up by their ids, many by a join with the candidates."""
+        clients = candidates.column("sk_id_curr").to_numpy()
+        ids = literal_ids(clients) if len(np.unique(clients)) <= POINT_LOOKUP_IDS else \
+            f"select sk_id_curr from {CANDIDATES}"
         cur.register(CANDIDATES, candidates)
         try:
-            return compute_features(cur, self.query(catalog), self.model.features)
+            return compute_features(cur, self.query(catalog, ids), self.model.features)
         finally:
             cur.unregister(CANDIDATES)
 

@@ -158,6 +158,9 @@ def test_live_api_conforms_to_its_openapi(api_schema: schemathesis.BaseSchema,
     """Every operation of the document, valid and invalid inputs; all failures reported."""
     failures: list[str] = []
     operations = [result.ok() for result in api_schema.get_all_operations()]
+    # the what-if routes score with a real refresh's model and raw rows, which this warehouse
+    # lacks (they answer 503 here): tests/whatif/test_api_fuzz.py fuzzes them on one
+    operations = [o for o in operations if "what-if" not in o.definition.raw.get("tags", [])]
     assert len(operations) >= 14, [o.label for o in operations]
     for operation in operations:
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):

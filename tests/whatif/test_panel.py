@@ -26,7 +26,7 @@ def test_what_if_card_runs_and_resets_in_a_document(published: Path,
     pn.panel(app).get_root(Document())
     app.client = str(sk_id_curr)
     page = app.pages["Client"]
-    assert "What it would take" in page._recourse._body.object
+    assert "What it would take" in page._pane.object
     panel = page._whatif
     panel._layout.collapsed = False  # opening the card loads the application
     published_credit = panel.inputs["credit_amount"].value
@@ -35,9 +35,9 @@ def test_what_if_card_runs_and_resets_in_a_document(published: Path,
     panel.run()
     expected = whatif_source(lookup).what_if(sk_id_curr, panel.edits())
     assert f"data-score='{expected.score}'" in panel._summary.object
-    assert panel._results.visible and panel._chart.visible
+    assert panel._results.visible and panel._chart.visible and panel._chart.object
     panel.restore()
     assert not panel._results.visible and panel.edits() == {}
     app.param.update(view="client")
-    assert "What would change the decision" in app.self_view._recourse._body.object
+    assert "What would change the decision" in app.self_view._reasons.object
     lookup.close()

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.dbt]
 
 @pytest.fixture(scope="module")
 def dashboard_url(published: Path) -> Iterator[str]:
-    with run_dashboard(published) as url:
+    with run_dashboard(published, timeout=300) as url:
         yield url
 
 
