@@ -8,6 +8,7 @@ equal what the fixture computes with the same code.
 """
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -30,8 +31,14 @@ UPSTREAM = {"clients": "serving", "client_scores": "serving", "client_drivers": 
             "feature_distributions": "serving", "model_runs": "serving",
             "model_curves": "serving", "refresh_runs": "serving", "client_features": "marts"}
 OURS = ("client_feature_values", "similar_clients")
-# named by the exposures only (what-if): a stub node is enough
-EXPOSED_ONLY = {"client_recourse": "serving", "whatif_model": "serving"}
+
+
+def exposed_only() -> list[str]:
+    """Models the exposures name beyond UPSTREAM and OURS (what-if, monitoring, …): the
+    exposures only need the nodes to exist, so each gets a stub."""
+    text = (DBT_PROJECT_DIR / "models" / "dashboard" / "_dashboard__models.yml").read_text()
+    named = set(re.findall(r"ref\('([a-z0-9_]+)'\)", text.split("\nexposures:", 1)[1]))
+    return sorted(named - set(UPSTREAM) - set(OURS))
 
 
 def make_project(root: Path, db_path: Path) -> Path:
@@ -46,9 +53,9 @@ def make_project(root: Path, db_path: Path) -> Path:
         (stubs / f"{name}.sql").write_text(
             f"{{{{ config(schema='{schema}', materialized='view') }}}}\n"
             f"select * from fixture.{name}\n")
-    for name, schema in EXPOSED_ONLY.items():
+    for name in exposed_only():
         (stubs / f"{name}.sql").write_text(
-            f"{{{{ config(schema='{schema}', materialized='view') }}}}\nselect 1 as stub\n")
+            "{{ config(schema='serving', materialized='view') }}\nselect 1 as stub\n")
     (project / "dbt_project.yml").write_text(
         "name: dashboard_models_test\nversion: '1.0'\nconfig-version: 2\nprofile: test\n"
         "model-paths: ['models']\nmacro-paths: ['macros']\ntest-paths: ['tests']\n"
