@@ -25,6 +25,7 @@ def test_what_if_card_runs_and_resets_in_a_document(published: Path,
     app = DashboardApp(lookup)
     pn.panel(app).get_root(Document())
     app.client = str(sk_id_curr)
+    app.tabs.active = list(app.pages).index("Client")  # pages render when shown
     page = app.pages["Client"]
     assert "What it would take" in page._pane.object
     panel = page._whatif
