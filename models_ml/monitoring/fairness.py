@@ -40,27 +40,40 @@ def age_band(age_years: pd.Series) -> pd.Series:
     return out
 
 
-def _default_rate_granted(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def _default_rate_granted(y_true: np.ndarray, y_pred: np.ndarray,
+                          sample_weight: np.ndarray) -> float:
     granted = np.asarray(y_pred) == 0
-    return float(np.asarray(y_true)[granted].mean()) if granted.any() else float("nan")
+    weight = np.asarray(sample_weight)[granted]
+    return float(np.average(np.asarray(y_true)[granted], weights=weight)) \
+        if weight.sum() > 0 else float("nan")
 
 
-def _auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
-    return float(roc_auc_score(y_true, y_score)) if len(np.unique(y_true)) == 2 else float("nan")
+def _auc_by_group(groups: np.ndarray, target: np.ndarray, probability: np.ndarray
+                  ) -> pd.Series:
+    frame = pd.DataFrame({"group": groups, "y": target, "p": probability})
+    return frame.groupby("group").apply(
+        lambda g: roc_auc_score(g["y"], g["p"]) if g["y"].nunique() == 2 else np.nan,
+        include_groups=False).rename("auc")
 
 
 def attribute_report(attribute: str, groups: pd.Series, target: np.ndarray,
                      probability: np.ndarray, refused: np.ndarray, min_group: int
                      ) -> pd.DataFrame:
-    """One row per group of one attribute."""
+    """One row per group of one attribute.
+
+    The decision metrics depend only on each group's confusion matrix, so MetricFrame gets one
+    row per (group, outcome, decision) cell weighted by its count: the same figures as on the
+    client rows, without fairlearn's per-row Python loops (100 s → < 1 s at full scale)."""
     groups = groups.fillna("unknown").astype(str).to_numpy()
+    cells = pd.DataFrame({"group": groups, "y": target, "r": refused}).value_counts(
+        ).rename("w").reset_index()
+    metrics = {"refusal_rate": selection_rate, "tpr": true_positive_rate,
+               "fpr": false_positive_rate, "default_rate_granted": _default_rate_granted}
     decisions = MetricFrame(
-        metrics={"refusal_rate": selection_rate, "tpr": true_positive_rate,
-                 "fpr": false_positive_rate, "default_rate_granted": _default_rate_granted},
-        y_true=target, y_pred=refused, sensitive_features=pd.Series(groups, name="group"))
-    ranking = MetricFrame(metrics={"auc": _auc}, y_true=target, y_pred=probability,
-                          sensitive_features=pd.Series(groups, name="group"))
-    frame = decisions.by_group.join(ranking.by_group).reset_index()
+        metrics=metrics, y_true=cells["y"].to_numpy(), y_pred=cells["r"].to_numpy(),
+        sensitive_features=cells["group"].rename("group"),
+        sample_params={name: {"sample_weight": cells["w"].to_numpy()} for name in metrics})
+    frame = decisions.by_group.join(_auc_by_group(groups, target, probability)).reset_index()
     counts = pd.Series(groups).value_counts()
     frame["clients"] = frame["group"].map(counts).astype(int)
     frame["attribute"] = attribute
@@ -68,12 +81,15 @@ def attribute_report(attribute: str, groups: pd.Series, target: np.ndarray,
     grant = 1.0 - frame["refusal_rate"]
     best = grant[sized].max() if sized.any() else np.nan
     frame["grant_rate_ratio"] = grant / best if best and best > 0 else np.nan
-    keep = np.isin(groups, frame.loc[sized, "group"].to_numpy())
+    keep = cells["group"].isin(frame.loc[sized, "group"]).to_numpy()
     if sized.sum() >= 2:
+        kept = cells[keep]
+        y, r, g, w = (kept["y"].to_numpy(), kept["r"].to_numpy(), kept["group"].to_numpy(),
+                      kept["w"].to_numpy())
         frame["demographic_parity_ratio"] = demographic_parity_ratio(
-            target[keep], 1 - refused[keep], sensitive_features=groups[keep])
+            y, 1 - r, sensitive_features=g, sample_weight=w)
         frame["equalized_odds_difference"] = equalized_odds_difference(
-            target[keep], refused[keep], sensitive_features=groups[keep])
+            y, r, sensitive_features=g, sample_weight=w)
     else:
         frame["demographic_parity_ratio"] = np.nan
         frame["equalized_odds_difference"] = np.nan
