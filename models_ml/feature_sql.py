@@ -28,7 +28,7 @@ import duckdb
 import numpy as np
 
 from models_ml.features import arrow_to_matrix
-from models_ml.sql_prune import prune_select_lists
+from models_ml.sql_prune import depends_on, parse, prune_select_lists
 from warehouse.errors import RunFailure
 
 FEATURE_SQL_TABLE = "marts.feature_sql"
@@ -134,6 +134,14 @@ def _input_columns(con: duckdb.DuckDBPyConnection, catalog: str | None) -> dict[
     return columns
 
 
+def edited_features(con: duckdb.DuckDBPyConnection, compiled: dict[str, str],
+                    features: list[str]) -> list[str]:
+    """The features an edit can change: those whose SQL reads an editable raw column. The
+    others are the client's published values (marts.client_features)."""
+    tree = parse(con, _assemble(compiled, features, None))
+    return depends_on(tree, features, {column for column, _ in EDITABLE_RAW})
+
+
 def feature_query(con: duckdb.DuckDBPyConnection, compiled: dict[str, str],
                   features: list[str], catalog: str | None = None) -> str:
     """The query template: (row_key, features…) of every candidate, pruned to what the
@@ -153,6 +161,18 @@ def feature_query(con: duckdb.DuckDBPyConnection, compiled: dict[str, str],
         chosen[table] = fixed + [c for c in chosen[table] if c not in fixed]
     pruned, _ = prune_select_lists(con, _assemble(compiled, features, chosen), keep)
     return pruned
+
+
+def published_features(cur: duckdb.DuckDBPyConnection, catalog: str, features: list[str],
+                       ids: str) -> dict[int, np.ndarray]:
+    """sk_id_curr → the clients' published values of `features` (marts.client_features)."""
+    quoted = '"' + catalog.replace('"', '""') + '"'
+    table = cur.sql(f"select {KEY}, " + ", ".join(f'cast("{f}" as double) as "{f}"'
+                                                  for f in features)
+                    + f" from {quoted}.marts.client_features where {KEY} in ({ids})"
+                    ).to_arrow_table()
+    X = arrow_to_matrix(table, features, np.float64)
+    return {int(k): X[i] for i, k in enumerate(table.column(KEY).to_numpy())}
 
 
 _INPUT_TABLE = re.compile(rf'"?{CATALOG_MARK}"?\."?(raw|intermediate)"?\."?([a-z0-9_]+)"?')

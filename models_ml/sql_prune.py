@@ -86,6 +86,28 @@ def needed_names(tree: Node, keep: Iterable[str]) -> set[str]:
     return needed
 
 
+def depends_on(tree: Node, names: Iterable[str], sources: set[str]) -> list[str]:
+    """The names (in order) whose computation reads any of `sources`, following select-list
+    items by output name through every CTE (by name: it may say yes too often, never no)."""
+    deps: dict[str, set[str]] = {}
+    for node in _select_nodes(tree):
+        for item in node["select_list"]:
+            name = _output_name(item)
+            if name is not None:
+                deps.setdefault(name, set()).update(_column_refs(item))
+    found = []
+    for name in names:
+        seen, stack = set(), [name]
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(deps.get(current, ()))
+        if seen & sources:
+            found.append(name)
+    return found
+
+
 def parse(con: duckdb.DuckDBPyConnection, sql: str) -> Node:
     tree = json.loads(con.execute("select json_serialize_sql(?)", [sql]).fetchall()[0][0])
     if tree.get("error"):

@@ -34,8 +34,10 @@ from models_ml.feature_sql import (
     EDITABLE_RAW,
     bind_catalog,
     compute_features,
+    edited_features,
     feature_query,
     literal_ids,
+    published_features,
     read_compiled_sql,
 )
 from models_ml.features import connect, list_feature_columns, model_input, read_catalog
@@ -196,6 +198,7 @@ class WhatIfModel:
     info: FeatureInfo
     explain: ExplainConfig
     query_template: str          # feature query, catalog not yet bound
+    edited: list[str]            # the features the query computes (an edit can change them)
 
     def query(self, catalog: str, ids: str | None = None) -> str:
         return bind_catalog(self.query_template, catalog, ids)
@@ -209,9 +212,28 @@ class WhatIfModel:
             f"select sk_id_curr from {CANDIDATES}"
         cur.register(CANDIDATES, candidates)
         try:
-            return compute_features(cur, self.query(catalog, ids), self.model.features)
+            keys, computed = compute_features(cur, self.query(catalog, ids), self.edited)
+            kept = [f for f in self.model.features if f not in set(self.edited)]
+            published = published_features(cur, catalog, kept, ids) if kept else {}
         finally:
             cur.unregister(CANDIDATES)
+        return keys, self._assemble(keys, candidates, computed, kept, published)
+
+    def _assemble(self, keys: np.ndarray, candidates: pa.Table, computed: np.ndarray,
+                  kept: list[str], published: dict[int, np.ndarray]) -> np.ndarray:
+        """The model's feature matrix: computed features beside the published ones."""
+        if not kept:
+            return computed
+        position = {f: j for j, f in enumerate(self.model.features)}
+        X = np.empty((len(keys), len(self.model.features)), dtype=np.float64)
+        X[:, [position[f] for f in self.edited]] = computed
+        client_of = dict(zip(candidates.column("row_key").to_pylist(),
+                             candidates.column("sk_id_curr").to_pylist(), strict=True))
+        nan_row = np.full(len(kept), np.nan)
+        X[:, [position[f] for f in kept]] = np.vstack(
+            [published.get(client_of[int(k)], nan_row) for k in keys]) if len(keys) else \
+            np.empty((0, len(kept)))
+        return X
 
     def log_odds(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
         """Calibrated log-odds of default, without contributions (the recourse search)."""
@@ -240,11 +262,14 @@ def whatif_model_row(db_path: Path, models_dir: Path, config: MlConfig | None = 
     con = connect(Path(db_path), read_only=True)
     try:
         catalog = read_catalog(con, list_feature_columns(con)).set_index("feature_name")
-        query = feature_query(con, read_compiled_sql(con), model.features)
+        compiled = read_compiled_sql(con)
+        edited = edited_features(con, compiled, model.features)
+        query = feature_query(con, compiled, edited)
     finally:
         con.close()
     metadata = {
         "features": model.features,
+        "edited_features": edited,
         "labels": [str(catalog.loc[f, "feature_label"]) for f in model.features],
         "families": [str(catalog.loc[f, "family"]) for f in model.features],
         "calibration": {"method": model.calibration.method, "a": model.calibration.a,
@@ -280,7 +305,9 @@ def whatif_model_from_row(row: dict[str, Any]) -> WhatIfModel:
     info = FeatureInfo(labels=np.array(meta["labels"], dtype=object),
                        families=np.array(meta["families"], dtype=object))
     explain = ExplainConfig(**meta["explain"])
-    return WhatIfModel(model, info, explain, row["feature_sql"])
+    # a row without the list (before it existed) computes every feature by its query
+    edited = list(meta.get("edited_features") or meta["features"])
+    return WhatIfModel(model, info, explain, row["feature_sql"], edited)
 
 
 def read_whatif_model(cur: duckdb.DuckDBPyConnection, table: str = SERVING_TABLE
