@@ -114,7 +114,10 @@ def run_dashboard(warehouse: Path, port: int | None = None, api_url: str | None 
     root URL once it serves (it loads the warehouse and renders every page once first:
     10 to 45 s at full scale, depending on the machine's load)."""
     port = port or free_port()
-    command = [sys.executable, "-m", "dashboard.app", "--port", str(port),
+    # another checkout on PYTHONPATH (before/after benchmarks): -P, else `-m` would put the
+    # current folder first on the path and run its code instead
+    isolated = ["-P"] if env and "PYTHONPATH" in env else []
+    command = [sys.executable, *isolated, "-m", "dashboard.app", "--port", str(port),
                "--warehouse", str(warehouse)]
     if api_url:
         command += ["--api", api_url]
