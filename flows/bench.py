@@ -228,6 +228,55 @@ def step_whatif(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
                        rank=float(at_8["p99_ms"]))
 
 
+def step_monitor(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
+    """What monitoring adds to a refresh, on the published warehouse (after refresh_cold): the
+    monitor step, the dbt monitoring models with their tests (sum of node times: what they add
+    to the serving build), and history + alerts after the publish; in a private PAD_HOME."""
+    import shutil
+
+    from models_ml.monitoring.step import after_publish, prepare_monitoring
+    from warehouse.dbt_runner import run_dbt
+
+    if not paths.warehouse.exists():
+        step_refresh_cold(paths, clients, seed)
+    home = pad_paths(paths.home / "bench-monitor")
+    shutil.rmtree(home.home, ignore_errors=True)
+    shutil.copytree(paths.models, home.models)
+    home.build.mkdir(parents=True)
+    build = home.build / "monitor.duckdb"
+    shutil.copy(paths.warehouse, build)
+    previous_home = os.environ.get("PAD_HOME")
+    os.environ["PAD_HOME"] = str(home.home)  # serving.alerts reads this home's alerts/
+    try:
+        from warehouse.alerts import ensure_alert_store
+
+        ensure_alert_store(home)
+        run_id = "bench-monitor"
+        started = time.perf_counter()
+        summary = prepare_monitoring(build, home, run_id)
+        prepare = time.perf_counter() - started
+        dbt = run_dbt(["build", "--select", "path:models/monitoring",
+                       "path:models/operations/alerts.sql"], build)
+        models = sum(node.seconds for node in dbt.nodes)
+        os.replace(build, home.warehouse)
+        started = time.perf_counter()
+        alerts = after_publish(home, run_id)
+        history = time.perf_counter() - started
+    finally:
+        if previous_home is None:
+            os.environ.pop("PAD_HOME", None)
+        else:
+            os.environ["PAD_HOME"] = previous_home
+        shutil.rmtree(home.home, ignore_errors=True)
+    from flows.runs import last_published
+
+    clients = int((last_published(paths) or {}).get("clients") or 0)
+    return StepOutcome(rows=clients, seconds=prepare + models + history,
+                       note=f"monitor step {prepare:.1f}s + dbt monitoring models "
+                            f"{models:.1f}s + history/alerts {history:.1f}s; {len(alerts)} "
+                            f"alert(s); {len(summary.features)} features + score")
+
+
 StepFunc = Callable[[PadPaths, int, int], "int | tuple[int, float] | StepOutcome"]
 STEPS: dict[str, tuple[StepFunc, StepFunc | None]] = {
     "sample": (step_sample, None),
@@ -241,6 +290,7 @@ STEPS: dict[str, tuple[StepFunc, StepFunc | None]] = {
     "dashboard": (step_dashboard, None),
     "decisions": (step_decisions, None),
     "whatif": (step_whatif, None),
+    "monitor": (step_monitor, None),
 }
 DEFAULT_STEPS = ["sample", "validate", "load", "dbt", "refresh_cold", "refresh_unchanged",
                  "quality", "api", "dashboard"]
