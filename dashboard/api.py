@@ -43,6 +43,7 @@ from dashboard.config import (
     is_loopback,
     lookup_threads,
 )
+from dashboard.fast_lane import FastLane
 from dashboard.lookup import (
     MAX_ID,
     MAX_LIMIT,
@@ -146,6 +147,8 @@ def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None 
     advisors = advisor_tokens() if advisors is None else advisors
     add_decision_routes(app, lookup, decisions or DecisionStore.for_paths(home), advisors, home)
     app.include_router(whatif_router(lookup))
+    # the fast lane inside the token check (middleware added later wraps earlier ones)
+    app.add_middleware(FastLane, lookup=lookup)
     if token:
         app.add_middleware(BearerToken, tokens=[token, *advisors])
     _complete_openapi(app, token=bool(token))

@@ -290,6 +290,7 @@ class Lookup:
         self._block_clients = block_clients
         # a long-running server (the API) loads each newly published file in the background
         self._warm_publishes = warm_publishes
+        self._warm_key: FileKey | None = None   # the file `warm` has loaded completely
         self._threads = threads
         self._memory_limit = memory_limit
         self._lock = threading.Lock()
@@ -346,14 +347,13 @@ class Lookup:
         try:
             with self._session() as (snap, cur):
                 index = self._index(snap, cur)
-                if not len(index.ids):
-                    return True
                 for table in ("clients", "client_scores"):
                     self._cached(snap, f"rows:{table}", lambda t=table: load_client_rows(cur, t))
                 for table in BLOCKED_SQL:
                     for first in range(0, len(index.ids), self._block_clients):
                         self._client_rows(snap, cur, table, int(index.ids[first]))
                 self._feature_map(snap, cur)
+                warmed = snap.key
         except WarehouseUnavailable:
             return False
         for summary in (self.model, self.portfolio):
@@ -361,7 +361,16 @@ class Lookup:
                 summary()
             except WarehouseUnavailable:
                 pass
+        self._warm_key = warmed
         return True
+
+    def is_warm(self) -> bool:
+        """True when the published file is the one `warm` loaded completely: a client's
+        lookups then read memory only (no DuckDB query, no load)."""
+        try:
+            return self._warm_key is not None and stat_warehouse(self.warehouse) == self._warm_key
+        except WarehouseUnavailable:
+            return False
 
     @staticmethod
     def _cached(snap: _Snapshot, key: str, compute: Callable[[], T]) -> T:

@@ -54,6 +54,25 @@ def test_the_api_loads_the_warehouse_before_serving(warehouse_path: Path) -> Non
         assert loaded is warm
 
 
+def test_fast_lane_answers_exactly_as_the_routes(warehouse_path: Path, ids: SampleIds) -> None:
+    """The hot client routes answered by the fast lane (warm app) and by FastAPI (cold app):
+    same status, same bytes; requests the lane does not take still get FastAPI's answers."""
+    paths = [f"/clients/{cid}{suffix}" for cid in (ids.granted, ids.refused, ids.pending,
+                                                    ids.missing)
+             for suffix in ("", "/score", "/explanation", "/similar", "/similar?k=3",
+                            "/similar?k=50", "/similar?k=51", "/similar?k=0", "/score?x=1")]
+    paths += ["/clients/0", "/clients/9223372036854775808", "/clients/-1", "/clients/007",
+              f"/clients/{ids.history}/similar?k=", f"/clients/{ids.history}/scatter"]
+    warm_app, cold_app = create_app(warehouse_path, warm=True), create_app(warehouse_path,
+                                                                           warm=False)
+    with TestClient(warm_app) as warm, TestClient(cold_app) as cold:
+        assert warm_app.state.lookup.is_warm() and not cold_app.state.lookup.is_warm()
+        for path in paths:
+            fast, slow = warm.get(path), cold.get(path)
+            assert (fast.status_code, fast.content) == (slow.status_code, slow.content), path
+            assert fast.headers["content-type"] == slow.headers["content-type"], path
+
+
 def test_health_and_docs(client: TestClient) -> None:
     health = client.get("/health")
     assert health.status_code == 200 and health.json()["status"] == "ok"
