@@ -13,6 +13,7 @@ configured every route, the docs included, requires `Authorization: Bearer <toke
 """
 from __future__ import annotations
 
+import gc
 import hmac
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -115,6 +116,10 @@ async def start_up(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = api_threads()
     if app.state.warm:
         await anyio.to_thread.run_sync(app.state.lookup.warm)
+        # the warmed caches hold many objects; out of the cyclic collector's reach, a full
+        # collection no longer walks them in the middle of a request (as in the dashboard)
+        gc.collect()
+        gc.freeze()
     yield
 
 
