@@ -54,15 +54,13 @@ def history_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
 
 def recourse_texts(source: Any, sk_id_curr: int) -> list[str]:
     """The what-if service's options, when the data source offers them (else none)."""
-    recourse = getattr(source, "recourse", None)
-    if recourse is None:
-        return []
+    from dashboard.whatif_source import whatif_source
+
     try:
-        result = recourse(sk_id_curr)
+        result = whatif_source(source).recourse(sk_id_curr)
     except Exception:  # noqa: BLE001 - the notice is still useful without options
         return []
-    options = result["options"] if isinstance(result, dict) else getattr(result, "options", [])
-    return [o["text"] if isinstance(o, dict) else o.text for o in options]
+    return [option.text for option in result.options]
 
 
 class DecisionPanel:

@@ -165,3 +165,43 @@ def test_no_edit_a_fuzzer_sends_is_a_500(api: TestClient, wcon: duckdb.DuckDBPyC
     sk_id_curr = client_ids(wcon, "true", limit=1)[0]
     got = api.post(f"/clients/{sk_id_curr}/what-if", json={"edits": edits})
     assert got.status_code in (200, 422), (edits, got.text)
+
+
+def reachable_refused(wcon: duckdb.DuckDBPyConnection) -> list[int]:
+    """A refused pending client whom the batch recourse found an option for."""
+    return [r[0] for r in wcon.execute(
+        "select min(sk_id_curr) from published.serving.client_recourse").fetchall()]
+
+
+def test_a_decision_on_an_edited_application_records_the_simulated_score(
+        published: Path, wcon: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    from warehouse.decisions import DecisionStore
+
+    [refused] = reachable_refused(wcon)
+    store = DecisionStore(f"sqlite:///{tmp_path / 'decisions.sqlite'}")
+    app = create_app(published, decisions=store, advisors={"tok-alice-123": "alice"})
+    with TestClient(app) as api:
+        option = api.get(f"/clients/{refused}/recourse").json()["options"][0]
+        simulated = api.post(f"/clients/{refused}/what-if",
+                             json={"edits": option["edits"]}).json()
+        entry = api.post(f"/clients/{refused}/decisions",
+                         json={"kind": "issued", "what_if_edits": option["edits"]},
+                         headers={"Authorization": "Bearer tok-alice-123"})
+        assert entry.status_code == 201, entry.text
+        body = entry.json()
+        assert (body["decision"], body["score"]) == ("grant", simulated["score"])
+        assert body["probability_default"] == pytest.approx(simulated["probability_default"])
+        assert body["what_if_edits"] == option["edits"]
+        published_score = api.get(f"/clients/{refused}/score").json()
+        assert published_score["decision"] == "refuse"   # the published warehouse is unchanged
+    store.close()
+
+
+def test_the_decision_notice_says_what_it_would_take(wlookup, wcon: duckdb.DuckDBPyConnection
+                                                     ) -> None:
+    from dashboard.pages.decisions import recourse_texts
+    from dashboard.whatif_source import whatif_source
+
+    [refused] = reachable_refused(wcon)
+    expected = [o.text for o in whatif_source(wlookup).recourse(refused).options]
+    assert expected and recourse_texts(wlookup, refused) == expected

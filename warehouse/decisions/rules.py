@@ -66,7 +66,7 @@ def open_contest(history: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | No
     return None
 
 
-def _check_shape(request: DecisionRequest) -> None:
+def check_shape(request: DecisionRequest) -> None:
     if request.kind not in KINDS:
         raise InvalidDecision(f"kind must be one of {', '.join(KINDS)}, not {request.kind!r}")
     if request.decision is not None and request.decision not in DECISIONS:
@@ -89,7 +89,7 @@ def _check_shape(request: DecisionRequest) -> None:
 def resolve_decision(request: DecisionRequest, history: Sequence[Mapping[str, Any]],
                      published: Published) -> str:
     """Check the request against the client's history; return the decision the entry records."""
-    _check_shape(request)
+    check_shape(request)
     kind, given = request.kind, decision_in_force(history)
     if kind in ("issued", "confirmed"):
         if request.decision not in (None, published.decision):
