@@ -88,7 +88,8 @@ def published_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
 
 def test_the_step_list_is_the_flow() -> None:
     assert [s.name for s in refresh_steps()] == ["validate_load", "dbt_marts", "train", "score",
-                                                 "dbt_serving", "publish"]
+                                                 "monitor", "recourse", "dbt_serving",
+                                                 "publish", "history"]
 
 
 @pytest.mark.parametrize("stop", BOUNDARIES)

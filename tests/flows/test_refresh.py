@@ -97,7 +97,8 @@ def test_docs_show_the_whole_lineage_of_the_published_warehouse(refreshed: Path,
     catalog = json.loads((tmp_path / "docs" / "catalog.json").read_text())
     exposed = {e["name"]: e["depends_on"]["nodes"] for e in manifest["exposures"].values()}
     assert {"dashboard", "lookup_api"} <= set(exposed), exposed
-    assert all(any(".client_scores" in n for n in nodes) for nodes in exposed.values())
+    assert all(any(".client_scores" in n for n in exposed[name])
+               for name in ("dashboard", "lookup_api"))
     documented = {n.split(".")[-1] for n in catalog["nodes"]}
     assert {"client_features", "client_scores", "client_drivers"} <= documented
     assert digest(home / "warehouse.duckdb") == before  # dbt worked on a copy
