@@ -30,8 +30,15 @@ class Stopped(BaseException):
         super().__init__(f"stopped by {signal.Signals(signum).name}")
 
 
+_RECEIVED: list[str] = []   # stop signals this process received inside stop_signal_raises
+
+
 def stop_message(exc: BaseException) -> str | None:
-    """'stopped by SIGTERM' / 'stopped by SIGINT' for the exceptions stop signals become."""
+    """'stopped by SIGTERM' / 'stopped by SIGINT' for the exceptions stop signals become, or
+    for any failure that follows a stop signal (dbt catches the exception a signal raises in
+    its code and reports a failed node instead)."""
+    if _RECEIVED:
+        return _RECEIVED[-1]
     if isinstance(exc, Stopped):
         return str(exc)
     if isinstance(exc, KeyboardInterrupt):
@@ -44,20 +51,25 @@ def stop_message(exc: BaseException) -> str | None:
 @contextmanager
 def stop_signal_raises() -> Iterator[None]:
     """Raise `Stopped` on SIGTERM in the main thread, unless someone (Prefect's engine in a
-    deployment run) already turns SIGTERM into an exception of its own."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+    deployment run) already turns SIGTERM into an exception of its own: then its handler still
+    raises, and the signal is remembered for `stop_message`."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    previous = signal.getsignal(signal.SIGTERM)
 
-    def raise_stopped(signum: int, frame: object) -> None:
+    def on_stop(signum: int, frame: object) -> None:
+        _RECEIVED.append(f"stopped by {signal.Signals(signum).name}")
+        if callable(previous):
+            previous(signum, frame)
         raise Stopped(signum)
 
-    signal.signal(signal.SIGTERM, raise_stopped)
+    _RECEIVED.clear()
+    signal.signal(signal.SIGTERM, on_stop)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def die_with_parent(expected_parent: int | None = None) -> None:

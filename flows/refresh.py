@@ -43,6 +43,7 @@ from flows.publish import (
     remove_build,
 )
 from flows.runs import (
+    KILLED_MESSAGE,
     RunRecord,
     StepTimer,
     fail_abandoned_runs,
@@ -323,11 +324,11 @@ def _skip_unchanged(paths: PadPaths, record: RunRecord, retrain: bool,
     return True
 
 
-def _repair_after_killed_runs(paths: PadPaths) -> None:
-    """What a run killed outright left behind (we hold the lock, so it is dead)."""
+def repair_after_killed_runs(paths: PadPaths, message: str = KILLED_MESSAGE) -> None:
+    """What a run killed outright left behind (call with the lock held, so it is dead)."""
     for stale in clean_stale_builds(paths):
         say(f"removed {stale.name} left by an interrupted run")
-    for run_id, message in fail_abandoned_runs(paths).items():
+    for run_id, message in fail_abandoned_runs(paths, message).items():
         say(f"run {run_id} was killed before it could record its end: marked failed")
         _alert_failed_refresh(paths, run_id, message)
     repaired = reconcile_champion(paths)
@@ -341,7 +342,7 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
     if not raw.exists():
         raise BadInput(f"{raw}: no such file or folder")
     with refresh_lock(paths), stop_signal_raises():
-        _repair_after_killed_runs(paths)
+        repair_after_killed_runs(paths)
         record = RunRecord(run_id=new_run_id(), raw=str(raw))
         record.fingerprint = fingerprint_inputs(raw)
         log_before = copied_head(paths.warehouse)  # to detect decisions removed since

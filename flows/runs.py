@@ -73,7 +73,10 @@ def finish_record(paths: PadPaths, record: RunRecord, status: str, message: str)
     write_record(paths, record)
 
 
-def fail_abandoned_runs(paths: PadPaths) -> dict[str, str]:
+KILLED_MESSAGE = "killed before it could record its end (found by the next run)"
+
+
+def fail_abandoned_runs(paths: PadPaths, message: str = KILLED_MESSAGE) -> dict[str, str]:
     """Mark 'failed' the records still 'running' (call with the refresh lock held); returns
     {run_id: message}."""
     abandoned = {}
@@ -84,8 +87,7 @@ def fail_abandoned_runs(paths: PadPaths) -> dict[str, str]:
             continue
         if data.get("status") != "running":
             continue
-        data.update(status="failed", finished_at=_now(),
-                    message="killed before it could record its end (found by the next run)")
+        data.update(status="failed", finished_at=_now(), message=message)
         temp = path.with_suffix(".json.tmp")
         temp.write_text(json.dumps(data, indent=1))
         os.replace(temp, path)

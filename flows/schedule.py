@@ -123,6 +123,20 @@ def _raise_stopped(signum: int, frame: object) -> None:
     raise Stopped(signum)
 
 
+def _record_stopped_runs(paths: PadPaths, reason: str) -> None:
+    """A run stopped with the runner may not have recorded its end before its grace ran out (a
+    signal handler waits for a long DuckDB or dbt call to return): record it now, as the next
+    refresh would, while no refresh can hold the lock (its process group is gone)."""
+    from flows.publish import refresh_lock
+    from flows.refresh import repair_after_killed_runs
+
+    try:
+        with refresh_lock(paths):
+            repair_after_killed_runs(paths, reason)
+    except RunFailure:
+        pass  # a refresh started outside `pad schedule` holds the lock: it records itself
+
+
 def run_schedule(paths: PadPaths, refresh_cron: str, retrain_cron: str, port: int) -> int:
     check_cron(refresh_cron, "--refresh-cron")
     check_cron(retrain_cron, "--retrain-cron")
@@ -132,6 +146,7 @@ def run_schedule(paths: PadPaths, refresh_cron: str, retrain_cron: str, port: in
     _check_port_free(port)
     log = paths.prefect / "server.log"
     children: list[subprocess.Popen] = []
+    stop_reason = "stopped with `pad schedule`"
     previous = {s: signal.signal(s, _raise_stopped) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with open(log, "ab") as server_log:
@@ -156,12 +171,14 @@ def run_schedule(paths: PadPaths, refresh_cron: str, retrain_cron: str, port: in
             time.sleep(0.5)
     except Stopped as exc:
         print(f"schedule: {exc}, stopping", file=sys.stderr, flush=True)
+        stop_reason = str(exc)
         return 0
     finally:
         for signum in previous:  # a second Ctrl-C must not cut the shutdown short
             signal.signal(signum, signal.SIG_IGN)
         for child, grace in reversed(list(zip(children, (SERVER_GRACE, RUNNER_GRACE)))):
             stop_process_group(child, grace)  # the runner first: its flow runs need the API
+        _record_stopped_runs(paths, stop_reason)
         pid_file.unlink(missing_ok=True)
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -178,6 +178,9 @@ def run_dbt(
     for node in run.nodes:
         log.info("dbt %-12s %7.2fs  %s", node.status, node.seconds, node.unique_id)
     log.info("dbt %s: %d nodes in %.1fs", " ".join(command), len(run.nodes), run.seconds)
+    stop = outcome.exception
+    if isinstance(stop, BaseException) and not isinstance(stop, Exception):
+        raise stop  # a stop signal dbt caught (Ctrl-C, a runner's SIGTERM) keeps unwinding
     if not outcome.success:
         raise RunFailure(_failure_message(command, run.nodes, outcome.exception))
     return run
