@@ -24,17 +24,23 @@ def _get(obj: Any, name: str) -> Any:
     return obj[name] if isinstance(obj, dict) else getattr(obj, name)
 
 
+def context_of(scored: Any, reasons: Any) -> Published:
+    """The entry's context from a scored record (the published score row or a what-if answer)
+    and the reasons shown with it."""
+    return Published(model_version=str(_get(scored, "model_version")),
+                     probability_default=float(_get(scored, "probability_default")),
+                     score=int(_get(scored, "score")), threshold=float(_get(scored, "threshold")),
+                     decision=str(_get(scored, "decision")),
+                     reasons=[{"reason_code": _get(r, "reason_code"),
+                               "reason_text": _get(r, "reason_text"),
+                               "points": float(_get(r, "points"))} for r in reasons])
+
+
 def published_context(source: ScoreSource, sk_id_curr: int) -> Published:
     """What the published warehouse shows for the client now (raises the lookup's
     ClientNotFound for an unknown id)."""
     score = source.score(sk_id_curr)
-    reasons = [{"reason_code": _get(r, "reason_code"), "reason_text": _get(r, "reason_text"),
-                "points": float(_get(r, "points"))}
-               for r in _get(source.explanation(sk_id_curr), "reasons")]
-    return Published(model_version=str(_get(score, "model_version")),
-                     probability_default=float(_get(score, "probability_default")),
-                     score=int(_get(score, "score")), threshold=float(_get(score, "threshold")),
-                     decision=str(_get(score, "decision")), reasons=reasons)
+    return context_of(score, _get(source.explanation(sk_id_curr), "reasons"))
 
 
 def simulated_context(source: Any, sk_id_curr: int, edits: dict[str, Any]) -> Published:
@@ -43,12 +49,7 @@ def simulated_context(source: Any, sk_id_curr: int, edits: dict[str, Any]) -> Pu
     from dashboard.whatif_source import whatif_source
 
     simulated = whatif_source(source).what_if(sk_id_curr, edits)
-    reasons = [{"reason_code": r.reason_code, "reason_text": r.reason_text,
-                "points": float(r.points)} for r in simulated.reasons]
-    return Published(model_version=simulated.model_version,
-                     probability_default=float(simulated.probability_default),
-                     score=int(simulated.score), threshold=float(simulated.threshold),
-                     decision=str(simulated.decision), reasons=reasons)
+    return context_of(simulated, simulated.reasons)
 
 
 def record_decision(source: ScoreSource, store: DecisionStore, sk_id_curr: int,
