@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CLIENTS ?= 20000
 export PAD_HOME ?= $(CURDIR)/data
 
-.PHONY: install demo api docs test bench lint browsers postgres clean
+.PHONY: install demo api docs test bench lint browsers postgres clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,9 @@ lint: install
 
 clean:
 	rm -rf $(VENV) data
+
+# Message catalogue (README "Languages"): extract the templates from the code and bring every
+# language's .po file in step (new entries empty, gone ones dropped); then translate the empty
+# msgstr of i18n/locale/{fr,en}/LC_MESSAGES/*.po — tests/i18n fails while one is left.
+translations: install
+	$(BIN)/python -m i18n.maintain

@@ -1,8 +1,9 @@
 """Feature families: what each model feature is about, in words an advisor can say to a client.
 
-This module owns the mapping feature name → family (with its label and the plain-language reason
-text used when the family raises the risk), which families are protected, and the human label
-of a feature. Explanations sum SHAP values per family; reasons are the largest risk-increasing
+This module owns the mapping feature name → family, which families are protected, and the human
+label of a feature. Texts — family labels, the plain-language reason text used when a family
+raises the risk, French feature labels — are in the message catalogue (i18n, domain `pad`),
+translated by code: `family_label`, `reason_text`, `feature_label`. Explanations sum SHAP values per family; reasons are the largest risk-increasing
 families that are not protected.
 
 Protected families — `gender`, `age`, `family` — are never cited as a reason (CONTRACTS §5). A
@@ -17,54 +18,40 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from i18n import translate
+
 
 @dataclass(frozen=True)
 class Family:
+    """A family of features. Its label and reason text are in the message catalogue (domain
+    `pad`, msgctxt `family` by family code and `reason` by reason code); the English ones are
+    what the warehouse stores."""
+
     code: str
-    label: str
-    reason_text: str
     protected: bool = False
 
     @property
     def reason_code(self) -> str:
         return self.code.upper()
 
+    @property
+    def label(self) -> str:
+        return family_label(self.code, "en")
 
-FAMILIES: tuple[Family, ...] = (
-    Family("gender", "Gender", "", protected=True),
-    Family("age", "Age", "", protected=True),
-    Family("family", "Family situation", "", protected=True),
-    Family("external_scores", "External credit scores", "Low scores from external credit sources"),
-    Family("late_payments", "Late payments", "Late payments on previous instalments"),
-    Family("payment_behaviour", "Instalment payments",
-           "Previous instalments paid short, irregularly or not at all"),
-    Family("previous_refusals", "Refused applications", "Previous credit applications refused"),
-    Family("previous_loans", "Previous applications",
-           "Amounts, prices or terms of previous credit applications"),
-    Family("pos_loans", "Point-of-sale and cash loans",
-           "History of point-of-sale and cash loans"),
-    Family("card_usage", "Credit card usage", "High use of credit card limits or cash drawings"),
-    Family("bureau_overdue", "Overdue credits elsewhere",
-           "Overdue credits reported by the Credit Bureau"),
-    Family("bureau_debt", "Debt with other lenders", "High outstanding debt with other lenders"),
-    Family("bureau_history", "Credit Bureau history", "Short or unfavourable credit history with "
-           "other lenders"),
-    Family("credit_enquiries", "Recent credit enquiries", "Many recent enquiries to the Credit "
-           "Bureau"),
-    Family("income_burden", "Repayment burden", "Repayments high relative to income"),
-    Family("credit_request", "Credit requested", "Amount or term of the credit requested"),
-    Family("employment", "Employment", "Short, unstable or no current employment"),
-    Family("education", "Education", "Level of education"),
-    Family("housing", "Housing and assets", "Housing situation and assets"),
-    Family("documents_contact", "Documents and contact details",
-           "Missing documents or recent changes of identity, phone or address"),
-    Family("region", "Region and address", "Region of residence or address inconsistencies"),
-    Family("social_circle", "Social surroundings", "Defaults among the client's social "
-           "surroundings"),
-    Family("application_process", "Application circumstances",
-           "Circumstances of the application (day and hour)"),
-    Family("other", "Other information", "Other information in the file"),
-)
+    @property
+    def reason_text(self) -> str:
+        """The English reason text ('' for a protected family: never a reason)."""
+        return "" if self.protected else reason_text(self.reason_code, "en")
+
+
+FAMILIES: tuple[Family, ...] = tuple(
+    [Family(code, protected=True) for code in ("gender", "age", "family")]
+    + [Family(code) for code in (
+        "external_scores", "late_payments", "payment_behaviour", "previous_refusals",
+        "previous_loans", "pos_loans", "card_usage", "bureau_overdue", "bureau_debt",
+        "bureau_history", "credit_enquiries", "income_burden", "credit_request", "employment",
+        "education", "housing", "documents_contact", "region", "social_circle",
+        "application_process", "other")])
 FAMILY_BY_CODE: dict[str, Family] = {f.code: f for f in FAMILIES}
 PROTECTED_FAMILIES: frozenset[str] = frozenset(f.code for f in FAMILIES if f.protected)
 
@@ -191,3 +178,45 @@ def _split_table(feature_name: str) -> tuple[str, str]:
         if feature_name.startswith(prefix):
             return label, feature_name[len(prefix):]
     return "Feature", feature_name
+
+
+# --- texts by code (message catalogue) ----------------------------------------------------------
+
+# The features whose label the catalogue translates: the 30 most important of the champion on
+# the real data (serving.feature_importance at full scale, 30 Nov 2026). Others keep the label
+# `label_feature` builds (English) in every language.
+TRANSLATED_FEATURES: tuple[str, ...] = (
+    "inst_late_rate", "app_days_birth", "app_ext_source_weighted", "app_ext_source_mean",
+    "app_income_credit_perc", "app_annuity_income_perc", "inst_dpd_mean", "app_ext_source_min",
+    "app_credit_annuity_ratio", "inst_dpd_sum", "app_ext_source_max",
+    "app_total_annuity_income_ratio", "bureau_debt_income_ratio_active",
+    "prev_app_credit_perc_min_refused", "prev_days_decision_mean_refused",
+    "prev_app_credit_perc_var_refused", "app_payment_rate", "app_goods_income_ratio",
+    "app_days_employed", "app_days_registration", "prev_name_contract_status_refused_share",
+    "app_amt_annuity", "app_days_id_publish", "app_amt_income_total", "app_ext_source_3",
+    "inst_dpd_max", "prev_count_refused", "app_registration_age_ratio",
+    "prev_amt_credit_mean_refused", "bureau_credit_day_overdue_max",
+)
+
+
+def family_label(code: str, lang: str) -> str:
+    """A family's label, e.g. 'Late payments' / 'Retards de paiement'."""
+    return translate("family", code, lang)
+
+
+def reason_text(reason_code: str, lang: str) -> str:
+    """The plain-language text of a reason code (upper-case family code)."""
+    return translate("reason", reason_code, lang)
+
+
+def feature_label(feature_name: str, lang: str, default: str) -> str:
+    """A feature's label in `lang`; `default` (the catalog's English label) when the catalogue
+    has none for it."""
+    return translate("feature", feature_name, lang, default=default)
+
+
+def catalogue_codes() -> list[tuple[str, str]]:
+    """(msgctxt, msgid) of every coded text this module needs (i18n/pad.cfg extracts them)."""
+    return ([("family", f.code) for f in FAMILIES]
+            + [("reason", f.reason_code) for f in FAMILIES if not f.protected]
+            + [("feature", name) for name in TRANSLATED_FEATURES])

@@ -17,19 +17,21 @@ rounds, which is what costs there. The model is not constrained to be monotone, 
 found is the smallest *on the bracket the search followed*; every option is then scored with the
 batch's own contribution path and kept only if that score grants.
 
-Texts live in TEXTS (English; the code is language-free for later translations).
+Texts are in the message catalogue (i18n, domain `pad`, msgctxt `recourse`, by lever):
+`option_text(..., lang)`; the refresh stores the English sentence with its text_code.
 """
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import numpy as np
 
+from i18n import format_money, format_number, translate
 from models_ml.explain import compute_contributions, score_from_contributions
 from models_ml.whatif import FIELDS, EditError, WhatIfModel, candidates_table, validate_edits
 
@@ -37,19 +39,36 @@ LEVERS = ("credit_amount", "annuity", "down_payment")
 STEPS = {"credit_amount": 1_000.0, "annuity": 100.0, "down_payment": 1_000.0}
 LONGEST_TERM_FACTOR = 2.0
 MAX_OPTIONS = 3
-TEXTS = {
-    "recourse.credit_amount": "A credit of {credit_amount} instead of {applied_credit} would be "
-                              "granted (score {score}, cutoff {cutoff}).",
-    "recourse.annuity": "An annuity of {annuity} instead of {applied_annuity} (a longer "
-                        "repayment of the same credit) would be granted (score {score}, "
-                        "cutoff {cutoff}).",
-    "recourse.down_payment": "A down payment of {down_payment} (a credit of {credit_amount} "
-                             "instead of {applied_credit} for the same goods) would be granted "
-                             "(score {score}, cutoff {cutoff}).",
-    "recourse.none": "No change of the credit amount, the annuity or a down payment within the "
-                     "allowed bounds would turn this decision into a grant.",
-    "recourse.granted": "The application is granted: nothing needs to change.",
-}
+TEXT_KEYS = (*LEVERS, "none", "granted")
+
+
+def catalogue_codes() -> list[tuple[str, str]]:
+    """(msgctxt, msgid) of the recourse sentences (i18n/pad.cfg extracts them)."""
+    return [("recourse", key) for key in TEXT_KEYS]
+
+
+def recourse_text(text_code: str, lang: str, **params: Any) -> str:
+    """A recourse sentence by its text_code ('recourse.none', 'recourse.credit_amount'…)."""
+    return translate("recourse", text_code.removeprefix("recourse."), lang, **params)
+
+
+class _EnglishTexts(Mapping[str, str]):
+    """English sentence templates by text_code, as stored in ml.client_recourse (read from the
+    catalogue when asked, so importing this module does not need it)."""
+
+    def __getitem__(self, text_code: str) -> str:
+        if text_code.removeprefix("recourse.") not in TEXT_KEYS:
+            raise KeyError(text_code)
+        return recourse_text(text_code, "en")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(f"recourse.{key}" for key in TEXT_KEYS)
+
+    def __len__(self) -> int:
+        return len(TEXT_KEYS)
+
+
+TEXTS: Mapping[str, str] = _EnglishTexts()
 
 
 @dataclass(frozen=True)
@@ -225,18 +244,21 @@ def _verified(cases: list[Case], tasks: list[_Task], edits_of: list, hi: np.ndar
             for c, opts in options.items()}
 
 
-def _amount(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+def _amount(value: float, lang: str) -> str:
+    return format_money(value, lang, decimals=0 if float(value).is_integer() else 2)
 
 
 def option_text(lever: str, applied: dict[str, Any], edits: dict[str, Any], score: int,
-                cutoff: int) -> str:
+                cutoff: int, lang: str = "en") -> str:
+    """The sentence of an option, amounts formatted for `lang`."""
     credit = edits.get("credit_amount", applied["credit_amount"])
-    return TEXTS[f"recourse.{lever}"].format(
-        credit_amount=_amount(credit), applied_credit=_amount(applied["credit_amount"]),
-        annuity=_amount(edits.get("annuity", applied.get("annuity") or 0)),
-        applied_annuity=_amount(applied.get("annuity") or 0),
-        down_payment=_amount(applied["credit_amount"] - credit), score=score, cutoff=cutoff)
+    return recourse_text(
+        lever, lang, credit_amount=_amount(credit, lang),
+        applied_credit=_amount(applied["credit_amount"], lang),
+        annuity=_amount(edits.get("annuity", applied.get("annuity") or 0), lang),
+        applied_annuity=_amount(applied.get("annuity") or 0, lang),
+        down_payment=_amount(applied["credit_amount"] - credit, lang),
+        score=format_number(score, lang), cutoff=format_number(cutoff, lang))
 
 
 def options_frame_rows(options: dict[int, list[Option]], model_version: str
