@@ -6,6 +6,5 @@
 - `source`  — the one data interface of the dashboard: in-process lookup or HTTP API;
 - `plots`   — DataFrame → HoloViews functions; `theme` — colour-blind-safe palette;
 - `app`     — the Panel dashboard (`pad dashboard`);
-- `similarity` — the neighbour search behind `serving.similar_clients` (a dbt Python model);
 - `bench`   — latency benchmarks for `pad bench`.
 """

@@ -18,15 +18,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from dashboard.lookup import (
-    PUBLISHED,
-    ClientNotFound,
-    ClientRows,
-    InvalidRequest,
-    Lookup,
-    S,
-    _check_id,
-)
+from dashboard.lookup import Lookup
+from dashboard.lookup.snapshots import ClientRows, Snapshot, client_row, require_client
+from dashboard.lookup.sql import PUBLISHED, ClientNotFound, InvalidRequest, S, check_id
 from dashboard.schemas import Driver, FamilyContribution, Reason
 from dashboard.whatif_batch import Coalescer
 from dashboard.whatif_schemas import (
@@ -66,16 +60,16 @@ class WhatIfLookup:
         self.lookup = lookup
         self._features = Coalescer(self._feature_rows)
 
-    def _model(self, snap: Any, cur: duckdb.DuckDBPyConnection) -> WhatIfModel:
-        return self.lookup._cached(snap, "whatif_model", lambda: read_whatif_model(
+    def _model(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> WhatIfModel:
+        return snap.cached("whatif_model", lambda: read_whatif_model(
             cur, f"{S}.whatif_model"))
 
-    def _application(self, snap: Any, cur: duckdb.DuckDBPyConnection, sk_id_curr: int
+    def _application(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection, sk_id_curr: int
                      ) -> dict[str, Any]:
         """The editable fields as published, from every client's raw application columns
         held in memory per snapshot (≈ 30 MB at 356k clients)."""
-        rows = self.lookup._cached(snap, "whatif_applications",
-                                   lambda: load_applications(cur, PUBLISHED))
+        rows = snap.cached("whatif_applications",
+                           lambda: load_applications(cur, PUBLISHED))
         raw = rows.row(sk_id_curr)
         if raw is None:
             raise ClientNotFound(f"client {sk_id_curr} not found")
@@ -83,9 +77,9 @@ class WhatIfLookup:
 
     def application(self, sk_id_curr: int) -> Application:
         """The editable fields as published."""
-        _check_id(sk_id_curr)
-        with self.lookup._session() as (snap, cur):
-            self.lookup._require(snap, cur, sk_id_curr)
+        check_id(sk_id_curr)
+        with self.lookup.snapshots.session() as (snap, cur):
+            require_client(snap, cur, sk_id_curr)
             return Application(sk_id_curr=sk_id_curr,
                                **self._application(snap, cur, sk_id_curr))
 
@@ -94,7 +88,7 @@ class WhatIfLookup:
         """One feature query for the (client, edits) of concurrent requests (Coalescer)."""
         keys = np.arange(len(requests), dtype=np.int64)
         clients = np.array([c for c, _ in requests], dtype=np.int64)
-        with self.lookup._session() as (snap, cur):
+        with self.lookup.snapshots.session() as (snap, cur):
             engine = self._model(snap, cur)
             got, X = engine.features(cur, candidates_table(keys, clients,
                                                            [e for _, e in requests]), PUBLISHED)
@@ -106,10 +100,10 @@ class WhatIfLookup:
     def what_if(self, sk_id_curr: int, edits: dict[str, Any]) -> WhatIf:
         """The application with `edits` scored and explained like the batch; 422 (naming the
         field) for edits outside the bounds."""
-        _check_id(sk_id_curr)
-        with self.lookup._session() as (snap, cur):
-            self.lookup._require(snap, cur, sk_id_curr)
-            published = self.lookup._row(snap, cur, "client_scores", sk_id_curr)
+        check_id(sk_id_curr)
+        with self.lookup.snapshots.session() as (snap, cur):
+            require_client(snap, cur, sk_id_curr)
+            published = client_row(snap, cur, "client_scores", sk_id_curr)
             _validated(edits, self._application(snap, cur, sk_id_curr))
         scored = self._features.submit((sk_id_curr, edits))
         if scored is None:
@@ -120,10 +114,10 @@ class WhatIfLookup:
     def recourse(self, sk_id_curr: int, edits: dict[str, Any] | None = None) -> Recourse:
         """Options for the published application (edits None: precomputed for refused pending
         clients, on demand for the others) or for an edited one."""
-        _check_id(sk_id_curr)
-        with self.lookup._session() as (snap, cur):
-            self.lookup._require(snap, cur, sk_id_curr)
-            published = self.lookup._row(snap, cur, "client_scores", sk_id_curr)
+        check_id(sk_id_curr)
+        with self.lookup.snapshots.session() as (snap, cur):
+            require_client(snap, cur, sk_id_curr)
+            published = client_row(snap, cur, "client_scores", sk_id_curr)
             engine = self._model(snap, cur)
             if edits is None and published["decision"] == "refuse" and \
                     self._is_pending(snap, cur, sk_id_curr):
@@ -149,8 +143,8 @@ class WhatIfLookup:
                                            text=o.text, text_code=o.text_code)
                             for o in found])
 
-    def _is_pending(self, snap: Any, cur: duckdb.DuckDBPyConnection, sk_id_curr: int) -> bool:
-        return self.lookup._row(snap, cur, "clients", sk_id_curr)["population"] == "pending"
+    def _is_pending(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection, sk_id_curr: int) -> bool:
+        return client_row(snap, cur, "clients", sk_id_curr)["population"] == "pending"
 
 
 def load_applications(cur: duckdb.DuckDBPyConnection, catalog: str) -> ClientRows:

@@ -1,1 +1,3 @@
-"""The warehouse package: raw-data handling (generator, validation, load) and the dbt project."""
+"""The warehouse package: raw-data handling (generator, validation, load), the dbt project and
+the neighbour search behind `serving.similar_clients` (`similarity`, shared with the dashboard
+fixtures)."""

@@ -15,8 +15,9 @@ import holoviews as hv
 import pandas as pd
 import panel as pn
 
-from dashboard.app import STYLE, Page, html_table, message
+from dashboard.formatting import STYLE, html_table, message
 from dashboard.lookup import WarehouseUnavailable
+from dashboard.pages.base import Page
 
 FLAG_WORDS = {"stable": "stable", "watch": "watch (0.1–0.25)", "act": "act (> 0.25)"}
 SEVERITY_KIND = {"critical": "danger", "warning": "warning", "info": "info"}

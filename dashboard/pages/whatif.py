@@ -17,9 +17,10 @@ import panel as pn
 from panel.viewable import Viewer
 
 from dashboard import plots
-from dashboard.app import _frame, badge, reasons_html
+from dashboard.formatting import as_frame, badge
 from dashboard.html_charts import gauge_html, waterfall_html
 from dashboard.lookup import ClientNotFound, InvalidRequest, WarehouseUnavailable
+from dashboard.pages.client_parts import reasons_html
 from dashboard.schemas import ClientScore
 from dashboard.source import DataSource
 from dashboard.theme import MUTED_TEXT, TEXT
@@ -159,7 +160,7 @@ class WhatIfPanel(Viewer):
         self._gauge.object = gauge_html(result.score, result.score_cutoff, self._bands)
         self._reasons.object = reasons_html(result)
         if result.drivers:
-            steps = plots.waterfall_steps(_frame(result.drivers), _frame(result.families))
+            steps = plots.waterfall_steps(as_frame(result.drivers), as_frame(result.families))
             self._chart.object = waterfall_html(steps, result.base_points, result.score)
         self._chart.visible = bool(result.drivers)
         self._summary.object = simulated_summary_html(result, edits)

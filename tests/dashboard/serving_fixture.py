@@ -4,7 +4,7 @@
 meanings) plus `marts.client_features`, from a tiny linear "model" whose SHAP values are exact
 (φ_j = w_j·z_j), so scores, points, families and reasons add up as the real ones do. It is test
 data only: nothing here is presented as a result. `serving.similar_clients` is computed with
-`dashboard.similarity`, the code of the real dbt model.
+`warehouse.similarity`, the code of the real dbt model.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dashboard.similarity import SIMILARITY_FEATURES, nearest_history_neighbours
+from warehouse.similarity import SIMILARITY_FEATURES, nearest_history_neighbours
 
 MODEL_VERSION = "20250101T000000-fixture"
 PREVIOUS_VERSION = "20241201T000000-fixture"

@@ -49,7 +49,7 @@ def test_the_api_loads_the_warehouse_before_serving(warehouse_path: Path) -> Non
     for warm in (True, False):
         app = create_app(warehouse_path, warm=warm)
         with TestClient(app):
-            snapshot = app.state.lookup._current
+            snapshot = app.state.lookup.snapshots.current
             loaded = snapshot is not None and any(k.startswith("block:") for k in snapshot.cache)
         assert loaded is warm
 

@@ -256,16 +256,16 @@ def test_warm_loads_every_block_and_a_publish_is_warmed_in_the_background(
     lk = Lookup(path, block_clients=16, warm_publishes=True)
     try:
         assert lk.warm() is True
-        blocks = {k for k in lk._current.cache if k.startswith("block:")}
+        blocks = {k for k in lk.snapshots.current.cache if k.startswith("block:")}
         assert len(blocks) == 4 * 4                 # 4 tables × ⌈60 / 16⌉ blocks
         shutil.copyfile(path, tmp_path / "next.duckdb")
         os.replace(tmp_path / "next.duckdb", path)  # a publish
         lk.score(lk.search_clients(limit=1).items[0].sk_id_curr)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and len(
-                [k for k in lk._current.cache if k.startswith("block:")]) < 16:
+                [k for k in lk.snapshots.current.cache if k.startswith("block:")]) < 16:
             time.sleep(0.05)
-        assert len([k for k in lk._current.cache if k.startswith("block:")]) == 16
+        assert len([k for k in lk.snapshots.current.cache if k.startswith("block:")]) == 16
     finally:
         lk.close()
 
@@ -459,7 +459,7 @@ def test_lookup_moves_to_a_newly_published_warehouse(tmp_path: Path) -> None:
     _publish(first, published)
     assert lk.health().clients == 120
     # a request in flight keeps reading its snapshot while the next one is published
-    with lk._session() as (snap, cur):
+    with lk.snapshots.session() as (snap, cur):
         _publish(second, published)
         assert cur.execute("select count(*) from published.serving.clients").fetchone()[0] == 120
         assert lk.health().clients == 180

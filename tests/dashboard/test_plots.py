@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from dashboard import plots
-from dashboard.app import position_sentence
 from dashboard.html_charts import gauge_html, nice_ticks, waterfall_html
 from dashboard.lookup import Lookup
+from dashboard.pages.comparison import position_sentence
 from dashboard.theme import (
     BAND_COLOURS,
     TEXT_PAIRS,

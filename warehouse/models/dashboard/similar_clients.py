@@ -1,14 +1,14 @@
 """serving.similar_clients — grain: one row per client and rank (sk_id_curr, rank).
 
 For every client (history and pending) its k = 50 most similar *history* clients (known
-outcome), nearest first. "Similar" is defined and computed in dashboard/similarity.py: the 12
+outcome), nearest first. "Similar" is defined and computed in warehouse/similarity.py: the 12
 most important features of serving.client_feature_values as percentile ranks weighted by their
 share of the importance, reduced to 4 principal axes, exact neighbours with a k-d tree (about a
 minute for 356k clients on 2 cores).
 """
 import pandas as pd
 
-from dashboard.similarity import SIMILARITY_FEATURES, nearest_history_neighbours
+from warehouse.similarity import SIMILARITY_FEATURES, nearest_history_neighbours
 
 KEYS = {"sk_id_curr", "population", "target", "in_scatter_sample"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dashboard.similarity import (
+from warehouse.similarity import (
     embed,
     importance_weights,
     nearest_history_neighbours,
