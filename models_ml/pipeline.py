@@ -80,10 +80,12 @@ from models_ml.store import (
     table_exists,
 )
 from models_ml.train import (
+    FOLD_THREADS,
     CrossValidation,
     Evaluation,
     build_dataset,
     cross_validate,
+    cross_validate_and_fit,
     evaluate,
     final_tree_count,
     model_params_record,
@@ -206,11 +208,15 @@ def _fit_model(data: _TrainingData, config: MlConfig, timer: _Timer) -> _Fitted:
     """Cross-validation, evaluation, the final model (pruned) and its global importance."""
     tc, history = config.train, data.history
     dataset = build_dataset(history.X, history.y, history.features, tc)
-    cv = cross_validate(dataset, history.X, history.y, tc)
+    if tc.final_threads == FOLD_THREADS:
+        # the final model grows in the folds' pool (see cross_validate_and_fit)
+        cv, full_booster = cross_validate_and_fit(dataset, history.X, history.y, tc)
+    else:
+        cv = cross_validate(dataset, history.X, history.y, tc)
+        full_booster = train_final(dataset, final_tree_count(cv, tc), tc)
+    trees = final_tree_count(cv, tc)
     evaluation = evaluate(history.y, cv, tc, config.scaling)
     timer.lap("cross_validation")
-    trees = final_tree_count(cv, tc)
-    full_booster = train_final(dataset, trees, tc)
     del dataset
     require_splits(full_booster, len(history.y))
     booster, features = prune_unused_features(full_booster)

@@ -23,7 +23,7 @@ it reads, hashes and explains only what it uses.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -128,7 +128,14 @@ def cut_fold_datasets(dataset: lgb.Dataset, folds: list[tuple[np.ndarray, np.nda
 
 def cross_validate(dataset: lgb.Dataset, X: np.ndarray, y: np.ndarray, config: TrainConfig
                    ) -> CrossValidation:
-    """Stratified K-fold with early stopping on the held-out fold's AUC.
+    """Stratified K-fold with early stopping on the held-out fold's AUC (see
+    `cross_validate_and_fit`, which also grows the final model in the same pool)."""
+    return _run_folds(dataset, X, y, config, final=False)[0]
+
+
+def cross_validate_and_fit(dataset: lgb.Dataset, X: np.ndarray, y: np.ndarray,
+                           config: TrainConfig) -> tuple[CrossValidation, lgb.Booster]:
+    """The cross-validation and the final model (`final_tree_count` trees on every row).
 
     Folds train in parallel, `config.threads` at a time, each with ONE LightGBM thread:
     LightGBM's own OpenMP parallelism synchronises its threads hundreds of times per tree, and on
@@ -136,7 +143,21 @@ def cross_validate(dataset: lgb.Dataset, X: np.ndarray, y: np.ndarray, config: T
     (measured here: 3-30x slower than single-threaded). Independent folds need no
     synchronisation (LightGBM releases the GIL while it trains), and the result does not depend
     on the number of workers. Their datasets are cut beforehand (see FOLD_THREADS for why).
+
+    The final model is one more job of the same pool, queued after the folds: with 5 folds on
+    2 workers the last fold would otherwise run alone while the other core idles, and the final
+    model would then run alone too. It starts growing trees before the last fold knows its best
+    iteration and is cut to `final_tree_count` trees when all are known: boosting is sequential
+    and bagging draws per iteration, so the first n trees of a longer run are the model n
+    rounds would have grown (the same trees, the same predictions).
     """
+    cv, booster = _run_folds(dataset, X, y, config, final=True)
+    assert booster is not None
+    return cv, booster
+
+
+def _run_folds(dataset: lgb.Dataset, X: np.ndarray, y: np.ndarray, config: TrainConfig,
+               final: bool) -> tuple[CrossValidation, lgb.Booster | None]:
     splitter = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
     folds = list(splitter.split(np.zeros(len(y)), y))
     fold_sets = cut_fold_datasets(dataset, folds)
@@ -154,19 +175,56 @@ def cross_validate(dataset: lgb.Dataset, X: np.ndarray, y: np.ndarray, config: T
                               num_threads=FOLD_THREADS)
         return int(iterations), raw
 
-    with ThreadPoolExecutor(max_workers=max(1, min(config.threads, config.folds))) as pool:
-        results = list(pool.map(run_fold, range(len(folds))))
+    jobs = len(folds) + (1 if final else 0)
+    with ThreadPoolExecutor(max_workers=max(1, min(config.threads, jobs))) as pool:
+        fold_jobs = [pool.submit(run_fold, fold) for fold in range(len(folds))]
+        # queued last: when it starts, every fold has started, so waiting for them cannot
+        # deadlock the pool
+        final_job = pool.submit(_grow_final, dataset, params, fold_jobs, config) if final \
+            else None
+        results = [job.result() for job in fold_jobs]
+        booster = final_job.result() if final_job else None
     oof = np.zeros(len(y), dtype=np.float64)
     fold_of_row = np.zeros(len(y), dtype=np.int8)
     for fold, ((_, valid_idx), (_, raw)) in enumerate(zip(folds, results, strict=True)):
         oof[valid_idx] = raw
         fold_of_row[valid_idx] = fold
     fold_auc = [roc_auc(y[valid_idx], oof[valid_idx]) for _, valid_idx in folds]
-    return CrossValidation(oof, fold_of_row, fold_auc, [it for it, _ in results])
+    return CrossValidation(oof, fold_of_row, fold_auc, [it for it, _ in results]), booster
+
+
+def _grow_final(dataset: lgb.Dataset, params: dict[str, object],
+                fold_jobs: list[Future[tuple[int, np.ndarray]]], config: TrainConfig
+                ) -> lgb.Booster:
+    """The final model: trees are added one round at a time until the folds have all
+    reported (at most `config.max_trees` ahead of them), then it is cut or grown to
+    `final_tree_count` trees."""
+    booster = lgb.train(params, dataset, num_boost_round=1, keep_training_booster=True)
+    while True:
+        reported = all(job.done() for job in fold_jobs)
+        limit = _final_trees(fold_jobs, config) if reported else config.max_trees
+        if booster.current_iteration() >= limit:
+            if reported:
+                break
+            wait(fold_jobs)
+        elif booster.update():  # no split left to make: lgb.train would stop here too
+            break
+    wait(fold_jobs)
+    trees = min(booster.current_iteration(), _final_trees(fold_jobs, config))
+    return lgb.Booster(model_str=booster.model_to_string(num_iteration=trees))
+
+
+def _final_trees(fold_jobs: list[Future[tuple[int, np.ndarray]]], config: TrainConfig) -> int:
+    return tree_count([job.result()[0] for job in fold_jobs], config)
+
+
+def tree_count(best_iterations: list[int], config: TrainConfig) -> int:
+    """Trees of the final model: the mean of the folds' best iterations, capped at max_trees."""
+    return int(min(max(round(float(np.mean(best_iterations))), 1), config.max_trees))
 
 
 def final_tree_count(cv: CrossValidation, config: TrainConfig) -> int:
-    return int(min(max(round(float(np.mean(cv.best_iterations))), 1), config.max_trees))
+    return tree_count(cv.best_iterations, config)
 
 
 def train_final(dataset: lgb.Dataset, trees: int, config: TrainConfig) -> lgb.Booster:

@@ -49,3 +49,35 @@ def test_pred_contrib_is_tree_shap_and_adds_up_to_the_raw_score(small_model) -> 
     explainer = shap.TreeExplainer(booster)
     np.testing.assert_allclose(contrib[:, :-1], explainer.shap_values(X[:500]), atol=1e-6)
     assert contrib[0, -1] == pytest.approx(float(np.ravel(explainer.expected_value)[0]), abs=1e-6)
+
+
+@pytest.mark.parametrize("max_trees", [350, 6])
+def test_final_model_grown_beside_the_folds_is_the_model_trained_after_them(max_trees) -> None:
+    """The final model grown in the folds' pool (cut once every fold has reported, or capped
+    by max_trees) has the trees, and so the predictions, of lgb.train run after the folds."""
+    from models_ml.config import TrainConfig
+    from models_ml.train import (
+        FOLD_THREADS,
+        build_dataset,
+        cross_validate,
+        cross_validate_and_fit,
+        final_tree_count,
+    )
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(4000, 20)).astype(np.float32)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (rng.random(4000) < 1 / (1 + np.exp(-(np.nan_to_num(X[:, 0]) - 2.5)))).astype(np.int8)
+    names = [f"f{i}" for i in range(20)]
+    config = TrainConfig(folds=3, threads=2, min_child_samples=20, max_trees=max_trees,
+                         early_stopping_rounds=10)
+    cv, booster = cross_validate_and_fit(build_dataset(X, y, names, config), X, y, config)
+    alone = cross_validate(build_dataset(X, y, names, config), X, y, config)
+    assert cv.best_iterations == alone.best_iterations
+    np.testing.assert_array_equal(cv.oof_raw, alone.oof_raw)
+    trees = final_tree_count(cv, config)
+    assert booster.num_trees() == trees <= max_trees
+    after = lgb.train(config.lgb_params(threads=FOLD_THREADS), build_dataset(X, y, names, config),
+                      num_boost_round=trees)
+    np.testing.assert_array_equal(booster.predict(X, raw_score=True),
+                                  after.predict(X, raw_score=True))
