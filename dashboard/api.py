@@ -33,6 +33,7 @@ from dashboard.api_common import (
     json_response,
 )
 from dashboard.api_decisions import add_decision_routes
+from dashboard.api_language import RequestLanguage, current_language, error_detail, localized
 from dashboard.api_whatif import whatif_router
 from dashboard.config import (
     API_HOST,
@@ -141,7 +142,11 @@ def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None 
         description="Read-only scores, explanations and comparisons of the published "
                     "warehouse (schema `serving`). Scores are points (higher = safer); "
                     "contributions are in points (> 0 raises the score) and log-odds of "
-                    "default (> 0 raises the risk). Timestamps are UTC, RFC 3339.",
+                    "default (> 0 raises the risk). Timestamps are UTC, RFC 3339. Texts "
+                    "(labels, reasons, recourse sentences, error details) are in the language "
+                    "of `Accept-Language`, English (`en`) or French (`fr`), English when "
+                    "absent or unknown; `Content-Language` says which. Codes and field names "
+                    "never change.",
         responses=app_responses(token=bool(token)),
     )
     app.state.lookup = lookup
@@ -156,6 +161,7 @@ def create_app(warehouse: Path, token: str | None = None, lookup: Lookup | None 
     app.add_middleware(FastLane, lookup=lookup)
     if token:
         app.add_middleware(BearerToken, tokens=[token, *advisors])
+    app.add_middleware(RequestLanguage)     # outermost: every answer says its language
     _complete_openapi(app, token=bool(token))
     return app
 
@@ -183,17 +189,21 @@ def _complete_openapi(app: FastAPI, token: bool) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    def detail(request: Request, exc: Exception) -> str:
+        return error_detail(exc, current_language(),
+                            request.path_params.get("sk_id_curr"))
+
     @app.exception_handler(ClientNotFound)
-    async def not_found(_: Request, exc: ClientNotFound) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+    async def not_found(request: Request, exc: ClientNotFound) -> JSONResponse:
+        return JSONResponse({"detail": detail(request, exc)}, status_code=404)
 
     @app.exception_handler(InvalidRequest)
-    async def invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+    async def invalid(request: Request, exc: InvalidRequest) -> JSONResponse:
+        return JSONResponse({"detail": detail(request, exc)}, status_code=422)
 
     @app.exception_handler(WarehouseUnavailable)
-    async def unavailable(_: Request, exc: WarehouseUnavailable) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+    async def unavailable(request: Request, exc: WarehouseUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": detail(request, exc)}, status_code=503)
 
 
 def lookup_router(lookup: Lookup) -> APIRouter:
@@ -246,7 +256,8 @@ def lookup_router(lookup: Lookup) -> APIRouter:
     def comparison(sk_id_curr: ClientId, feature: FeatureName,
                    group: ComparisonGroup = "all") -> Response:
         """The client's value of a feature against all, similar or same-outcome clients."""
-        return json_response(lookup.comparison(sk_id_curr, feature, group))
+        return json_response(localized(lookup.comparison(sk_id_curr, feature, group),
+                                       current_language()))
 
     @router.get("/clients/{sk_id_curr}/similar", response_model=SimilarClients,
                 tags=["clients"], responses=NOT_FOUND)
@@ -259,17 +270,17 @@ def lookup_router(lookup: Lookup) -> APIRouter:
                 responses=NOT_FOUND)
     def scatter(sk_id_curr: ClientId, x: FeatureName, y: FeatureName) -> Response:
         """Two features for a fixed sample of clients, and the client itself."""
-        return json_response(lookup.scatter(sk_id_curr, x, y))
+        return json_response(localized(lookup.scatter(sk_id_curr, x, y), current_language()))
 
     @router.get("/features", response_model=FeatureList, tags=["dashboard"])
     def features() -> Response:
         """Features available for comparisons, most important first."""
-        return json_response(lookup.features())
+        return json_response(localized(lookup.features(), current_language()))
 
     @router.get("/model", response_model=ModelSummary, tags=["model"])
     def model() -> Response:
         """The champion model: its run record, top importance, threshold and score scaling."""
-        return json_response(lookup.model())
+        return json_response(localized(lookup.model(), current_language()))
 
     @router.get("/model/curves", response_model=ModelCurves, tags=["dashboard"])
     def model_curves() -> Response:

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from dashboard.api_common import NOT_FOUND, ClientId, json_response
+from dashboard.api_language import current_language, localized
 from dashboard.lookup import Lookup
 from dashboard.whatif_lookup import WhatIfLookup
 from dashboard.whatif_schemas import Application, Recourse, WhatIf, WhatIfRequest, edits_dict
@@ -26,17 +27,19 @@ def whatif_router(lookup: Lookup) -> APIRouter:
     def what_if(sk_id_curr: ClientId, body: WhatIfRequest) -> Response:
         """The application with the edits applied, scored and explained by the champion as the
         batch does — a simulation, not a decision; nothing is stored."""
-        return json_response(whatif.what_if(sk_id_curr, edits_dict(body.edits)))
+        return json_response(localized(whatif.what_if(sk_id_curr, edits_dict(body.edits)),
+                                       current_language()))
 
     @router.get("/clients/{sk_id_curr}/recourse", response_model=Recourse)
     def recourse(sk_id_curr: ClientId) -> Response:
         """What it would take: up to 3 one-lever changes that turn the refusal into a grant."""
-        return json_response(whatif.recourse(sk_id_curr))
+        return json_response(whatif.recourse(sk_id_curr, lang=current_language()))
 
     @router.post("/clients/{sk_id_curr}/recourse", response_model=Recourse)
     def recourse_edited(sk_id_curr: ClientId, body: WhatIfRequest) -> Response:
         """The options of an edited application (edits as for /what-if)."""
-        return json_response(whatif.recourse(sk_id_curr, edits_dict(body.edits)))
+        return json_response(whatif.recourse(sk_id_curr, edits_dict(body.edits),
+                                             lang=current_language()))
 
     @router.get("/clients/{sk_id_curr}/application", response_model=Application)
     def application(sk_id_curr: ClientId) -> Response:

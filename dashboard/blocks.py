@@ -16,7 +16,7 @@ codes into per-block label lists, integers in the narrowest type that holds them
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -24,8 +24,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from i18n import active_language
+from models_ml.families import family_label, feature_label, reason_text
+
 # clients per block: a block of drivers is ≈ 40k rows, one range query of a few milliseconds
 BLOCK_CLIENTS = 2048
+# text columns (English in the warehouse) → the code column of the same row they translate by
+TEXT_BY_CODE: dict[str, tuple[str, Callable[[str, str, str], str]]] = {
+    "feature_label": ("feature_name", feature_label),
+    "family_label": ("family", family_label),
+    "reason_text": ("reason_code", reason_text),
+}
 
 
 @dataclass(frozen=True)
@@ -36,24 +45,53 @@ class Block:
     starts: np.ndarray                 # rows of ids[i] are starts[i]:starts[i + 1]
     columns: dict[str, np.ndarray]     # numbers (NULL = NaN), or codes of a text column
     labels: dict[str, list[Any]]       # text columns: code → text (code -1 → None)
+    # (text column, language) → its labels in that language, made the first time asked
+    translated: dict[tuple[str, str], list[Any]] = field(default_factory=dict, compare=False)
 
     def rows(self, sk_id_curr: int) -> dict[str, list[Any]]:
-        """The client's rows as one list per column (empty lists when it has none)."""
+        """The client's rows as one list per column (empty lists when it has none); the text
+        columns of TEXT_BY_CODE in the active language (i18n.context; none = English)."""
         at = int(np.searchsorted(self.ids, sk_id_curr))
         if at >= len(self.ids) or self.ids[at] != sk_id_curr:
             return {name: [] for name in self.columns}
         first, end = int(self.starts[at]), int(self.starts[at + 1])
+        lang = active_language()
         out: dict[str, list[Any]] = {}
         for name, values in self.columns.items():
             part = values[first:end]
             chunk = part.tolist()
-            labels = self.labels.get(name)
+            labels = self._labels(name, lang)
             if labels is not None:
                 chunk = [labels[c] for c in chunk]
             elif part.dtype.kind == "f" and not np.isfinite(part).all():
                 # NULL (and NaN/inf, which JSON lacks) is served as null, as elsewhere
                 chunk = [v if np.isfinite(v) else None for v in chunk]
             out[name] = chunk
+        return out
+
+    def _labels(self, name: str, lang: str | None) -> list[Any] | None:
+        labels = self.labels.get(name)
+        if labels is None or lang in (None, "en") or name not in TEXT_BY_CODE:
+            return labels
+        got = self.translated.get((name, lang))
+        if got is None:
+            got = self.translated[(name, lang)] = self._translate(name, lang)
+        return got
+
+    def _translate(self, name: str, lang: str) -> list[Any]:
+        """The labels of a text column in `lang`, each by the code of a row that has it (the
+        English text is a function of the code, so any such row will do)."""
+        code_column, text_of = TEXT_BY_CODE[name]
+        english = self.labels[name]
+        out = list(english)
+        if code_column not in self.labels:
+            return out
+        codes = self.labels[code_column]
+        texts, first_row = np.unique(self.columns[name], return_index=True)
+        for text, row in zip(texts.tolist(), first_row.tolist(), strict=True):
+            code = codes[int(self.columns[code_column][row])]
+            if text >= 0 and english[text] is not None and code is not None:
+                out[text] = text_of(code, lang, english[text])
         return out
 
 

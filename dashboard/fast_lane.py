@@ -10,7 +10,8 @@ middleware answers them directly, on the event loop, with the same bytes the rou
 (`json_response`); everything else — other routes, a query string it does not expect, an id out
 of range, a cold or changing snapshot, any error but an unknown client — goes on to FastAPI
 unchanged, so validation, 422/503 bodies and the OpenAPI document stay FastAPI's. The token
-check (`BearerToken`) sits outside this middleware: it applies here too.
+check (`BearerToken`) and the language (`RequestLanguage`: the explanation's texts come from
+blocks already translated) sit outside this middleware: they apply here too.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from dashboard.api_language import current_language, error_detail
 from dashboard.lookup import MAX_ID, SIMILAR_K, ClientNotFound, Lookup
 
 Scope = MutableMapping[str, Any]
@@ -69,7 +71,9 @@ class FastLane:
                 record = self._answer(scope["path"], scope.get("query_string", b""))
                 status = 200
             except ClientNotFound as exc:
-                record, status = _NotFound(detail=str(exc)), 404
+                sk_id_curr = scope["path"].split("/")[2]
+                record, status = _NotFound(detail=error_detail(exc, current_language(),
+                                                               sk_id_curr)), 404
             except Exception:  # noqa: BLE001 — FastAPI answers it, with its own mapping
                 record = None
             if record is not None:

@@ -30,7 +30,8 @@ from dashboard.whatif_schemas import (
     RecourseOption,
     WhatIf,
 )
-from models_ml.recourse import Case, find_options, make_scorer
+from i18n import Message
+from models_ml.recourse import Case, find_options, make_scorer, option_text
 from models_ml.whatif import (
     FIELDS,
     EditError,
@@ -72,7 +73,8 @@ class WhatIfLookup:
                            lambda: load_applications(cur, PUBLISHED))
         raw = rows.row(sk_id_curr)
         if raw is None:
-            raise ClientNotFound(f"client {sk_id_curr} not found")
+            raise ClientNotFound(Message("error", "client_not_found",
+                                         sk_id_curr=str(sk_id_curr)))
         return {name: from_raw(name, raw[spec.raw_column]) for name, spec in FIELDS.items()}
 
     def application(self, sk_id_curr: int) -> Application:
@@ -107,13 +109,15 @@ class WhatIfLookup:
             _validated(edits, self._application(snap, cur, sk_id_curr))
         scored = self._features.submit((sk_id_curr, edits))
         if scored is None:
-            raise ClientNotFound(f"client {sk_id_curr} has no application row")
+            raise ClientNotFound(Message("error", "no_application",
+                                         sk_id_curr=str(sk_id_curr)))
         output = scored.engine.explain_rows(np.array([sk_id_curr]), scored.X)
         return _what_if(scored.engine, sk_id_curr, edits, output, published)
 
-    def recourse(self, sk_id_curr: int, edits: dict[str, Any] | None = None) -> Recourse:
+    def recourse(self, sk_id_curr: int, edits: dict[str, Any] | None = None,
+                 lang: str = "en") -> Recourse:
         """Options for the published application (edits None: precomputed for refused pending
-        clients, on demand for the others) or for an edited one."""
+        clients, on demand for the others) or for an edited one; sentences in `lang`."""
         check_id(sk_id_curr)
         with self.lookup.snapshots.session() as (snap, cur):
             require_client(snap, cur, sk_id_curr)
@@ -121,14 +125,17 @@ class WhatIfLookup:
             engine = self._model(snap, cur)
             if edits is None and published["decision"] == "refuse" and \
                     self._is_pending(snap, cur, sk_id_curr):
-                return _stored_recourse(cur, sk_id_curr, published)
+                stored = _stored_recourse(cur, sk_id_curr, published)
+                return _in_language(stored, self._application(snap, cur, sk_id_curr),
+                                    engine.model.score_cutoff, lang)
             edits = edits or {}
             published_app = self._application(snap, cur, sk_id_curr)
             application = _validated(edits, published_app)
             ids = np.array([sk_id_curr], dtype=np.int64)
             keys, X = engine.features(cur, candidates_table(ids, ids, [edits]), PUBLISHED)
             if len(keys) != 1:
-                raise ClientNotFound(f"client {sk_id_curr} has no application row")
+                raise ClientNotFound(Message("error", "no_application",
+                                         sk_id_curr=str(sk_id_curr)))
             decision = "grant" if engine.granted(engine.log_odds(X))[0] else "refuse"
             if decision == "grant":
                 return Recourse(sk_id_curr=sk_id_curr, model_version=engine.model.version,
@@ -136,12 +143,13 @@ class WhatIfLookup:
             case = Case(sk_id_curr, edits, application, published_app)
             found = find_options([case], engine, make_scorer(engine, cur, PUBLISHED),
                                  probes=ON_DEMAND_PROBES).get(sk_id_curr, [])
-        return Recourse(sk_id_curr=sk_id_curr, model_version=engine.model.version,
-                        decision="refuse", reachable=bool(found), options=[
-                            RecourseOption(lever=o.lever, edits=o.edits, score=o.score,
-                                           probability_default=o.probability_default,
-                                           text=o.text, text_code=o.text_code)
-                            for o in found])
+        return _in_language(Recourse(
+            sk_id_curr=sk_id_curr, model_version=engine.model.version, decision="refuse",
+            reachable=bool(found), options=[
+                RecourseOption(lever=o.lever, edits=o.edits, score=o.score,
+                               probability_default=o.probability_default, text=o.text,
+                               text_code=o.text_code)
+                for o in found]), application, engine.model.score_cutoff, lang)
 
     def _is_pending(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection, sk_id_curr: int) -> bool:
         return client_row(snap, cur, "clients", sk_id_curr)["population"] == "pending"
@@ -162,7 +170,18 @@ def _validated(edits: dict[str, Any], published: dict[str, Any]) -> dict[str, An
     try:
         return validate_edits(edits, published)
     except EditError as exc:
-        raise InvalidRequest(str(exc)) from exc
+        raise InvalidRequest(exc.args[0]) from exc    # the coded message, to be translated
+
+
+def _in_language(recourse: Recourse, application: dict[str, Any], cutoff: int, lang: str
+                 ) -> Recourse:
+    """The options' sentences in `lang` (they are made, and stored, in English)."""
+    if lang == "en" or not recourse.options:
+        return recourse
+    return recourse.model_copy(update={"options": [
+        o.model_copy(update={"text": option_text(o.lever, application, o.edits, o.score,
+                                                 cutoff, lang)})
+        for o in recourse.options]})
 
 
 def _stored_recourse(cur: duckdb.DuckDBPyConnection, sk_id_curr: int,

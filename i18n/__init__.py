@@ -16,6 +16,7 @@ from i18n.catalogue import (
     translate,
     translations,
 )
+from i18n.context import active_language, using_language
 from i18n.formatting import (
     format_date,
     format_datetime,
@@ -23,10 +24,12 @@ from i18n.formatting import (
     format_number,
     format_percent,
 )
+from i18n.message import Message, localize
 from i18n.negotiation import API_DEFAULT, DASHBOARD_DEFAULT, negotiate_language
 
 __all__ = [
-    "API_DEFAULT", "DASHBOARD_DEFAULT", "DEFAULT_DOMAIN", "DOMAINS", "LANGUAGES",
-    "format_date", "format_datetime", "format_money", "format_number", "format_percent",
-    "gettext_for", "has_text", "negotiate_language", "translate", "translations",
+    "API_DEFAULT", "DASHBOARD_DEFAULT", "DEFAULT_DOMAIN", "DOMAINS", "LANGUAGES", "Message",
+    "active_language", "format_date", "format_datetime", "format_money", "format_number",
+    "format_percent", "gettext_for", "has_text", "localize", "negotiate_language", "translate",
+    "translations", "using_language",
 ]

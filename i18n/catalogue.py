@@ -104,3 +104,4 @@ def translate(context: str, key: str, lang: str, default: str | None = None,
             raise KeyError(f"no {lang} text for {context} {key!r} in the {domain} catalogue")
         text = default
     return text.format(**params) if params else text
+

@@ -18,8 +18,10 @@ from babel.messages.frontend import CommandLineInterface
 from i18n.catalogue import DOMAINS, LANGUAGES, LOCALE_DIR, po_path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# keyword of coded messages: translate(context, key, lang…) → msgctxt, msgid
-KEYWORDS = {"pad": ["--no-default-keywords", "-k", "translate:1c,2"], "dashboard": []}
+# keywords of coded messages: translate(context, key, lang…), Message(context, key…) → msgctxt,
+# msgid
+KEYWORDS = {"pad": ["--no-default-keywords", "-k", "translate:1c,2", "-k", "Message:1c,2"],
+            "dashboard": []}
 IGNORED_DIRS = ".* _* data tests flows warehouse"
 
 

@@ -199,14 +199,15 @@ TRANSLATED_FEATURES: tuple[str, ...] = (
 )
 
 
-def family_label(code: str, lang: str) -> str:
-    """A family's label, e.g. 'Late payments' / 'Retards de paiement'."""
-    return translate("family", code, lang)
+def family_label(code: str, lang: str, default: str | None = None) -> str:
+    """A family's label, e.g. 'Late payments' / 'Retards de paiement' (`default` for a code
+    the catalogue lacks, else KeyError)."""
+    return translate("family", code, lang, default=default)
 
 
-def reason_text(reason_code: str, lang: str) -> str:
+def reason_text(reason_code: str, lang: str, default: str | None = None) -> str:
     """The plain-language text of a reason code (upper-case family code)."""
-    return translate("reason", reason_code, lang)
+    return translate("reason", reason_code, lang, default=default)
 
 
 def feature_label(feature_name: str, lang: str, default: str) -> str:

@@ -27,6 +27,7 @@ import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
 
+from i18n import Message
 from models_ml.config import ExplainConfig, MlConfig, load_config
 from models_ml.explain import ChunkOutput, FeatureInfo, ScoringModel, explain_chunk
 from models_ml.feature_sql import (
@@ -83,11 +84,23 @@ GOODS_MAX_FACTOR = 10        # goods_price ≤ 10 × credit_amount
 assert {f.raw_column for f in FIELDS.values()} == {c for c, _ in EDITABLE_RAW}
 
 
-class EditError(ValueError):
-    """An edit outside its bounds (API: 422); `field` names the offending key."""
+EDIT_PROBLEMS = ("not_editable", "credit_max", "annuity_max", "goods_max", "family_members",
+                 "null", "bool", "choice", "number", "whole", "range")
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+
+def catalogue_codes() -> list[tuple[str, str]]:
+    """(msgctxt, msgid) of the edit errors (i18n/pad.cfg extracts them)."""
+    return [("error", f"edit_{problem}") for problem in EDIT_PROBLEMS]
+
+
+class EditError(ValueError):
+    """An edit outside its bounds (API: 422); `field` names the offending key. The message is
+    coded (catalogue msgctxt `error`, key `edit_<problem>`): English as a str, other languages
+    with i18n.localize."""
+
+    def __init__(self, field: str, problem: str, **params: Any) -> None:
+        key = f"edit_{problem}"      # catalogue_codes lists them all
+        super().__init__(Message("error", key, field=field, **params))
         self.field = field
 
 
@@ -128,49 +141,49 @@ def validate_edits(edits: dict[str, Any], published: dict[str, Any]) -> dict[str
     for name, value in edits.items():
         field = FIELDS.get(name)
         if field is None:
-            raise EditError(name, "not an editable field")
+            raise EditError(name, "not_editable")
         _check_value(field, value)
     merged = {**published, **edits}
     credit = merged.get("credit_amount")
     if "credit_amount" in edits and published.get("credit_amount") is not None and \
             edits["credit_amount"] > CREDIT_MAX_FACTOR * published["credit_amount"]:
-        raise EditError("credit_amount", f"at most {CREDIT_MAX_FACTOR} × the published credit "
-                        f"({CREDIT_MAX_FACTOR * published['credit_amount']:,.0f})")
+        raise EditError("credit_amount", "credit_max", factor=CREDIT_MAX_FACTOR,
+                        amount=round(CREDIT_MAX_FACTOR * published["credit_amount"]))
     touched = set(edits)
     if touched & {"annuity", "credit_amount"} and None not in (merged.get("annuity"), credit) \
             and merged["annuity"] > credit:
-        raise EditError("annuity", f"must not exceed the credit amount ({credit:,.0f})")
+        raise EditError("annuity", "annuity_max", amount=round(credit))
     if touched & {"goods_price", "credit_amount"} and \
             None not in (merged.get("goods_price"), credit) and \
             merged["goods_price"] > GOODS_MAX_FACTOR * credit:
-        raise EditError("goods_price", f"at most {GOODS_MAX_FACTOR} × the credit amount")
+        raise EditError("goods_price", "goods_max", factor=GOODS_MAX_FACTOR)
     if touched & {"family_members", "children"} and \
             None not in (merged.get("family_members"), merged.get("children")) and \
             merged["family_members"] < merged["children"] + 1:
-        raise EditError("family_members", "must be at least children + 1")
+        raise EditError("family_members", "family_members")
     return merged
 
 
 def _check_value(field: Field, value: Any) -> None:
     if value is None:
         if field.kind != "years":
-            raise EditError(field.name, "must not be null")
+            raise EditError(field.name, "null")
         return
     if field.kind == "flag":
         if not isinstance(value, bool):
-            raise EditError(field.name, "must be true or false")
+            raise EditError(field.name, "bool")
         return
     if field.kind == "choice":
         if value not in CONTRACT_TYPES:
-            raise EditError(field.name, f"must be one of {', '.join(CONTRACT_TYPES)}")
+            raise EditError(field.name, "choice", choices=", ".join(CONTRACT_TYPES))
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or \
             not math.isfinite(value):
-        raise EditError(field.name, "must be a number")
+        raise EditError(field.name, "number")
     if field.kind == "count" and value != int(value):
-        raise EditError(field.name, "must be a whole number")
+        raise EditError(field.name, "whole")
     if not field.low <= value <= field.high:
-        raise EditError(field.name, f"must be between {field.low:,g} and {field.high:,g}")
+        raise EditError(field.name, "range", low=field.low, high=field.high)
 
 
 def candidates_table(keys: np.ndarray, clients: np.ndarray, edits: list[dict[str, Any]]

@@ -1,5 +1,10 @@
 """`pad model-card`: the champion's model card (Markdown or HTML, French by default).
 
+The card is a document for the lender's reviewers, so it is written in the product's language,
+French, unless `--lang en` asks for English (the command line itself stays English). Its texts
+are in the message catalogue (domain `pad`, msgctxt `card`), numbers and dates are formatted
+for the language; the tables' column names are the warehouse's column names in both.
+
 The technical documentation a reviewer asks for (EU AI Act: credit scoring is high-risk):
 intended use, data, features, metrics (out-of-fold and back-test), fairness, drift, limitations,
 threshold and cost policy. Every figure is read from the published warehouse (serving.*), so the
@@ -9,103 +14,58 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from numbers import Integral, Real
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 from markdown_it import MarkdownIt
 
+from i18n import format_datetime, format_number, format_percent, translate
+from models_ml.families import feature_label
 from warehouse.errors import BadInput
 
-T = {
-    "fr": {
-        "title": "Fiche modèle — score de crédit Prêt à dépenser",
-        "generated": "Générée le {now} depuis l'entrepôt publié ({path}).",
-        "use_h": "Usage prévu",
-        "use": ("Estimer, pour chaque demande de crédit en attente, la probabilité de difficultés "
-                "de paiement et en déduire une recommandation d'octroi ou de refus, expliquée au "
-                "conseiller et au client. Clientèle : personnes avec peu ou pas d'historique de "
-                "crédit. Aide à la décision : un conseiller confirme, modifie ou motive chaque "
-                "décision (journal des décisions) ; le modèle ne refuse jamais seul. Hors usage : "
-                "tarification, recouvrement, toute population différente de celle d'entraînement."),
-        "data_h": "Données",
-        "features_h": "Variables",
-        "metrics_h": "Performances (prédictions hors échantillon, validation croisée)",
-        "bands_h": "Taux de défaut observé par classe de risque (classe hors échantillon)",
-        "backtest_h": "Back-test sur les issues arrivées depuis (test de Jeffreys par classe)",
-        "fairness_h": "Équité (prédictions hors échantillon)",
-        "drift_h": "Stabilité de la population (dernier rafraîchissement)",
-        "policy_h": "Seuil et politique de coût",
-        "limits_h": "Limites",
-        "none": "aucune donnée pour l'instant",
-        "excluded": "Exclues du modèle",
-        "model": ("**Modèle** `{v}` — LightGBM, entraîné le {at}, {n:,} clients historiques, "
-                  "{f} variables, calibration {c}, empreinte des données `{fp}`."),
-        "limits": [
-            "Données d'entraînement : le format Kaggle Home Credit ; en démonstration, un "
-            "portefeuille synthétique au mécanisme de défaut connu.",
-            "Les clients refusés par le passé n'ont pas d'issue observée : les performances et "
-            "l'équité ne sont mesurées que sur des clients acceptés (biais de sélection).",
-            "Le genre n'est pas une variable du modèle, mais d'autres variables peuvent lui être "
-            "corrélées : l'équité est donc mesurée, pas supposée.",
-            "Les petits groupes (signalés 'small_group') ont des taux peu fiables.",
-            "Une dérive de population (PSI 'act') ou un back-test en échec appellent une revue "
-            "et, le cas échéant, un réentraînement.",
-            "Les explications (SHAP) décrivent le modèle, pas une relation de cause à effet.",
-        ],
-    },
-    "en": {
-        "title": "Model card — Prêt à dépenser credit score",
-        "generated": "Generated on {now} from the published warehouse ({path}).",
-        "use_h": "Intended use",
-        "use": ("Estimate, for every pending credit application, the probability of payment "
-                "difficulties and turn it into a grant/refuse recommendation that is explained to "
-                "the advisor and to the client. Population: people with little or no credit "
-                "history. Decision support: an advisor confirms, overrides or justifies every "
-                "decision (decision log); the model never refuses on its own. Out of scope: "
-                "pricing, collections, any population unlike the training one."),
-        "data_h": "Data",
-        "features_h": "Features",
-        "metrics_h": "Performance (out-of-fold predictions, cross-validation)",
-        "bands_h": "Observed default rate per risk band (out-of-fold band)",
-        "backtest_h": "Back-test on the outcomes that arrived since (Jeffreys test per band)",
-        "fairness_h": "Fairness (out-of-fold predictions)",
-        "drift_h": "Population stability (latest refresh)",
-        "policy_h": "Threshold and cost policy",
-        "limits_h": "Limitations",
-        "none": "no data yet",
-        "excluded": "Excluded from the model",
-        "model": ("**Model** `{v}` — LightGBM, trained {at}, {n:,} history clients, "
-                  "{f} features, calibration {c}, data fingerprint `{fp}`."),
-        "limits": [
-            "Training data: the Kaggle Home Credit format; in the demo, a synthetic portfolio "
-            "with a known default mechanism.",
-            "Clients refused in the past have no observed outcome: performance and fairness are "
-            "measured on accepted clients only (selection bias).",
-            "Gender is not a model input, but other inputs may correlate with it: fairness is "
-            "measured, not assumed.",
-            "Small groups (flagged 'small_group') have unreliable rates.",
-            "Population drift (PSI 'act') or a failed back-test call for a review and, where "
-            "needed, a retrain.",
-            "Explanations (SHAP) describe the model, not cause and effect.",
-        ],
-    },
-}
+CARD_LANGUAGES = ("fr", "en")
+LIMITS = 6
+POLICY_ITEMS = ("threshold", "cutoff", "cost_ratio", "expected_cost", "refusal_rate", "scaling")
+# every text of the card: catalogue msgctxt `card`, msgid the key
+CARD_KEYS: tuple[str, ...] = (
+    "title", "generated", "model", "use_h", "use", "data_h", "features_h", "excluded",
+    "metrics_h", "bands_h", "backtest_h", "fairness_h", "drift_h", "policy_h", "limits_h", "none",
+    "metric", "value", "item", "fold_auc", "log_loss", "refuse_at_most", "scaling",
+    *(f"policy_{item}" for item in POLICY_ITEMS), *(f"limit_{i}" for i in range(1, LIMITS + 1)))
 
 
-def _table(frame: pd.DataFrame, none: str) -> str:
+def catalogue_codes() -> list[tuple[str, str]]:
+    """(msgctxt, msgid) of the card's texts (i18n/pad.cfg extracts them)."""
+    return [("card", key) for key in CARD_KEYS]
+
+
+def _t(key: str, lang: str, **params: object) -> str:
+    if key not in CARD_KEYS:
+        raise KeyError(f"{key!r} is not in CARD_KEYS")
+    return translate("card", key, lang, **params)
+
+
+def _table(frame: pd.DataFrame, lang: str) -> str:
+    """A Markdown table; column names are the warehouse's (language-free) column names."""
     if frame.empty:
-        return f"_{none}_"
+        return f"_{_t('none', lang)}_"
     cells = frame.astype(object).where(frame.notna(), "—")
     lines = ["| " + " | ".join(map(str, cells.columns)) + " |",
              "|" + "---|" * len(cells.columns)]
-    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in cells.itertuples(False)]
+    lines += ["| " + " | ".join(_fmt(v, lang) for v in row) + " |"
+              for row in cells.itertuples(False)]
     return "\n".join(lines)
 
 
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
+def _fmt(value: object, lang: str) -> str:
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return format_number(int(value), lang)
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return format_number(float(value), lang, 4 if abs(value) < 10 else 1)
+    if isinstance(value, datetime):
+        return format_datetime(value, lang)
     return str(value).replace("|", "/")
 
 
@@ -148,47 +108,76 @@ def _read(warehouse: Path) -> dict[str, pd.DataFrame]:
         con.close()
 
 
+def _metrics(m: pd.Series, lang: str) -> pd.DataFrame:
+    def n(value: float) -> str:
+        return format_number(value, lang, 4)
+
+    return pd.DataFrame({_t("metric", lang): ["OOF ROC AUC", _t("fold_auc", lang), "Brier",
+                                              _t("log_loss", lang), "KS"],
+                         _t("value", lang): [n(m["oof_auc"]),
+                                             f"{n(m['fold_auc_mean'])} ± {n(m['fold_auc_std'])}",
+                                             n(m["brier"]), n(m["log_loss"]), n(m["ks"])]})
+
+
+def _policy(m: pd.Series, params: dict, lang: str) -> pd.DataFrame:
+    cost = m.get("cost_fn_fp", params.get("cost_fn_fp"))
+    return pd.DataFrame({
+        _t("item", lang): [_t(f"policy_{item}", lang) for item in POLICY_ITEMS],
+        _t("value", lang): [
+            format_number(m["threshold"], lang, 4),
+            _t("refuse_at_most", lang, cutoff=format_number(m["score_cutoff"], lang)),
+            f"{format_number(cost, lang) if cost is not None else '—'} : 1",
+            format_number(m["expected_cost"], lang, 4),
+            format_percent(m.get("refusal_rate", float("nan")), lang),
+            _t("scaling", lang)]})
+
+
+def _trained_at(value: object, lang: str) -> str:
+    moment = pd.Timestamp(value)
+    if moment is pd.NaT:
+        return "—"
+    moment = moment.tz_localize(UTC) if moment.tzinfo is None else moment
+    return format_datetime(moment.to_pydatetime(), lang)
+
+
 def render_markdown(warehouse: Path, lang: str = "fr") -> str:
-    if lang not in T:
+    """The card in `lang` (French by default: a document for the lender's reviewers)."""
+    if lang not in CARD_LANGUAGES:
         raise BadInput(f"--lang must be fr or en, got {lang!r}")
-    t, data = T[lang], _read(warehouse)
+    data = _read(warehouse)
     m = data["champion"].iloc[0]
     params = json.loads(m["params"]) if isinstance(m.get("params"), str) else {}
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    metrics = pd.DataFrame({"metric": ["OOF ROC AUC", "fold AUC (mean ± sd)", "Brier",
-                                       "log loss", "KS"],
-                            "value": [f"{m['oof_auc']:.4f}",
-                                      f"{m['fold_auc_mean']:.4f} ± {m['fold_auc_std']:.4f}",
-                                      f"{m['brier']:.4f}", f"{m['log_loss']:.4f}",
-                                      f"{m['ks']:.4f}"]})
-    policy = pd.DataFrame({"item": ["threshold (probability)", "score cutoff (points)",
-                                    "cost FN : FP", "expected cost (OOF, per client)",
-                                    "refusal rate (OOF)", "score scaling"],
-                           "value": [f"{m['threshold']:.4f}", f"refuse ≤ {m['score_cutoff']}",
-                                     f"{m.get('cost_fn_fp', params.get('cost_fn_fp'))} : 1",
-                                     f"{m['expected_cost']:.4f}",
-                                     f"{m.get('refusal_rate', float('nan')):.1%}",
-                                     "600 points at odds 50:1, 20 points to double the odds"]})
+    now = format_datetime(datetime.now(UTC), lang)
     sections = [
-        f"# {t['title']}", t["generated"].format(now=now, path=warehouse),
-        t["model"].format(v=m["model_version"], at=m["trained_at"], n=int(m["n_train"]),
-                          f=int(m["n_features"]), c=m.get("calibration_method", "platt"),
-                          fp=m.get("data_fingerprint", "—")),
-        f"## {t['use_h']}", t["use"],
-        f"## {t['data_h']}", _table(data["population"], t["none"]),
-        f"## {t['features_h']}",
-        f"{t['excluded']}: {', '.join(params.get('exclude_features', [])) or '—'}.",
-        _table(data["features"], t["none"]),
-        f"## {t['metrics_h']}", _table(metrics, t["none"]),
-        f"### {t['bands_h']}", _table(data["bands"], t["none"]),
-        f"## {t['backtest_h']}", _table(data["backtest"], t["none"]),
-        f"## {t['fairness_h']}", _table(data["fairness_summary"], t["none"]),
-        _table(data["fairness"], t["none"]),
-        f"## {t['drift_h']}", _table(data["drift"], t["none"]),
-        f"## {t['policy_h']}", _table(policy, t["none"]),
-        f"## {t['limits_h']}", "\n".join(f"- {line}" for line in t["limits"]),
+        f"# {_t('title', lang)}", _t("generated", lang, now=now, path=warehouse),
+        _t("model", lang, v=m["model_version"], at=_trained_at(m["trained_at"], lang),
+           n=format_number(int(m["n_train"]), lang), f=int(m["n_features"]),
+           c=m.get("calibration_method", "platt"), fp=m.get("data_fingerprint", "—")),
+        f"## {_t('use_h', lang)}", _t("use", lang),
+        f"## {_t('data_h', lang)}", _table(data["population"], lang),
+        f"## {_t('features_h', lang)}",
+        f"{_t('excluded', lang)} {', '.join(params.get('exclude_features', [])) or '—'}.",
+        _table(_feature_labels(data["features"], lang), lang),
+        f"## {_t('metrics_h', lang)}", _table(_metrics(m, lang), lang),
+        f"### {_t('bands_h', lang)}", _table(data["bands"], lang),
+        f"## {_t('backtest_h', lang)}", _table(data["backtest"], lang),
+        f"## {_t('fairness_h', lang)}", _table(data["fairness_summary"], lang),
+        _table(data["fairness"], lang),
+        f"## {_t('drift_h', lang)}", _table(data["drift"], lang),
+        f"## {_t('policy_h', lang)}", _table(_policy(m, params, lang), lang),
+        f"## {_t('limits_h', lang)}",
+        "\n".join(f"- {_t(f'limit_{i}', lang)}" for i in range(1, LIMITS + 1)),
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def _feature_labels(features: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The importance table with each feature's label in `lang` (by feature name)."""
+    out = features.copy()
+    out["feature_label"] = [feature_label(name, lang, label if isinstance(label, str) else name)
+                            for name, label in zip(out["feature_name"], out["feature_label"],
+                                                   strict=True)]
+    return out
 
 
 def write_model_card(warehouse: Path, out: Path | None, lang: str = "fr") -> str:
@@ -201,7 +190,7 @@ def write_model_card(warehouse: Path, out: Path | None, lang: str = "fr") -> str
     if out.suffix.lower() == ".html":
         body = MarkdownIt("commonmark").enable("table").render(text)
         text = (f"<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
-                f"<title>{T[lang]['title']}</title><style>body{{font-family:sans-serif;"
+                f"<title>{_t('title', lang)}</title><style>body{{font-family:sans-serif;"
                 f"max-width:70em;margin:auto}}table{{border-collapse:collapse}}td,th{{border:"
                 f"1px solid #999;padding:2px 6px}}</style></head><body>\n{body}</body></html>\n")
     temp = out.with_name(f".{out.name}.tmp")
