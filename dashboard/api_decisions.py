@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
+from dashboard.api_language import current_language, error_detail
 from dashboard.decision_records import record_decision
 from dashboard.decision_schemas import (
     DecisionEntry,
@@ -25,6 +26,7 @@ from dashboard.decision_schemas import (
     ReviewStatus,
 )
 from dashboard.lookup import MAX_ID, Lookup
+from i18n import Message
 from warehouse.config import PadPaths
 from warehouse.decisions import DecisionRequest, DecisionStore, InvalidDecision
 from warehouse.decisions.contest import contest_key, is_contest_code
@@ -54,6 +56,11 @@ def advisor_named(authorization: str | None, advisors: dict[str, str]) -> str | 
     return found
 
 
+def _said(message: Message) -> str:
+    """A coded error message in the request's language."""
+    return message.in_language(current_language())
+
+
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
@@ -68,10 +75,10 @@ def decisions_router(lookup: Lookup, store: DecisionStore, advisors: dict[str, s
     def actor_for(sk_id_curr: int, body: DecisionIn, authorization: str | None) -> str:
         if body.contest_code is not None:
             if body.kind != "contested":
-                raise HTTPException(422, detail="contest_code is only for a 'contested' entry")
+                raise HTTPException(422, detail=_said(Message("error", "contest_code_kind")))
             if not is_contest_code(key(), sk_id_curr, body.contest_code):
-                raise _unauthorized(f"wrong contest code for client {sk_id_curr}: use the "
-                                    "code printed on the client's decision notice")
+                raise _unauthorized(_said(Message("error", "contest_code_wrong",
+                                            sk_id_curr=str(sk_id_curr))))
             return CLIENT_ACTOR
         name = advisor_named(authorization, advisors)
         if name is None:
@@ -117,7 +124,7 @@ def add_decision_routes(app: FastAPI, lookup: Lookup, store: DecisionStore,
 
     @app.exception_handler(InvalidDecision)
     async def invalid(_: Request, exc: InvalidDecision) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return JSONResponse({"detail": error_detail(exc, current_language())}, status_code=422)
 
     @app.exception_handler(sa.exc.OperationalError)
     async def store_down(_: Request, exc: sa.exc.OperationalError) -> JSONResponse:

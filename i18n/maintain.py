@@ -22,7 +22,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # msgid
 KEYWORDS = {"pad": ["--no-default-keywords", "-k", "translate:1c,2", "-k", "Message:1c,2"],
             "dashboard": []}
-IGNORED_DIRS = ".* _* data tests flows warehouse"
+IGNORED_DIRS = ".* _* data tests flows target logs dbt_packages"
 
 
 def mapping_file(domain: str) -> Path:

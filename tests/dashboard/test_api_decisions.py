@@ -207,3 +207,24 @@ def test_eight_http_writers_lose_nothing_and_the_log_survives_a_restart(
         assert new["entry_id"] == 801 and new["prev_hash"] == result.head_hash
     finally:
         again.stop()
+
+
+def test_rule_errors_follow_the_language(api: TestClient, ids: SampleIds) -> None:
+    """What the contest box shows a client: the rules' and the contest code's errors in the
+    language of Accept-Language (English by default), the same rule either way."""
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}
+    contest = {"kind": "contested", "comment": "I disagree with this.",
+               "contest_code": "AAAA-AAAA"}
+    wrong_fr, wrong_en = (post(api, ids.refused, contest, french),
+                          post(api, ids.refused, contest))
+    assert wrong_fr.status_code == wrong_en.status_code == 401
+    assert wrong_fr.json()["detail"].startswith("code de contestation erroné pour le client")
+    assert wrong_en.json()["detail"].startswith("wrong contest code for client")
+    none_yet = {"kind": "contested", "comment": "My income doubled last month, see my payslip."}
+    fr, en = (post(api, ids.granted, none_yet, {**ALICE, **french}),
+              post(api, ids.granted, none_yet, ALICE))
+    assert fr.status_code == en.status_code == 422
+    assert fr.headers["content-language"] == "fr" and en.headers["content-language"] == "en"
+    assert fr.json()["detail"] == ("aucune décision n'a encore été prise pour ce client : il "
+                                   "n'y a rien à contester")
+    assert en.json()["detail"] == "this client has no decision yet: nothing to contest"

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from i18n import Message
 from warehouse.decisions.chain import DECISIONS, KINDS
 
 CLIENT_ACTOR = "client"
@@ -21,8 +22,25 @@ EDITABLE_FIELDS = ("credit_amount", "annuity", "goods_price", "income", "years_e
                    "contract_type", "children", "family_members", "own_car", "own_realty")
 
 
+ERROR_KEYS = ("decision_kind", "decision_value", "decision_comment_long",
+              *(f"decision_comment_{kind}" for kind in COMMENT_KINDS), "decision_client_contests",
+              "decision_edit_field", "decision_published", "decision_override_value",
+              "decision_none_to_contest", "decision_none_to_review", "decision_contest_value",
+              "decision_not_contested", "decision_four_eyes")
+
+
+def catalogue_codes() -> list[tuple[str, str]]:
+    """(msgctxt, msgid) of the rules' errors (i18n/pad.cfg extracts them)."""
+    return [("error", key) for key in ERROR_KEYS]
+
+
 class InvalidDecision(ValueError):
-    """The requested entry breaks a rule (HTTP 422); the message says which and why."""
+    """The requested entry breaks a rule (HTTP 422); the message says which and why (a coded
+    message, catalogue msgctxt `error`: English as a str, other languages with
+    i18n.localize)."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(Message("error", key, **params))
 
 
 @dataclass(frozen=True)
@@ -68,22 +86,20 @@ def open_contest(history: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | No
 
 def check_shape(request: DecisionRequest) -> None:
     if request.kind not in KINDS:
-        raise InvalidDecision(f"kind must be one of {', '.join(KINDS)}, not {request.kind!r}")
+        raise InvalidDecision("decision_kind", kinds=", ".join(KINDS), kind=repr(request.kind))
     if request.decision is not None and request.decision not in DECISIONS:
-        raise InvalidDecision(f"decision must be 'grant' or 'refuse', not {request.decision!r}")
+        raise InvalidDecision("decision_value", decision=repr(request.decision))
     if request.comment is not None and len(request.comment) > MAX_COMMENT:
-        raise InvalidDecision(f"comment is longer than {MAX_COMMENT} characters")
+        raise InvalidDecision("decision_comment_long", most=MAX_COMMENT)
     if request.kind in COMMENT_KINDS and not is_sentence(request.comment):
-        what = {"overridden": "a justification", "contested": "the client's point of view",
-                "reviewed": "the review's conclusion"}[request.kind]
-        raise InvalidDecision(f"a '{request.kind}' entry needs {what} in 'comment': at least a "
-                              f"sentence ({MIN_WORDS} words, {MIN_CHARS} characters)")
+        raise InvalidDecision(f"decision_comment_{request.kind}", words=MIN_WORDS,
+                              chars=MIN_CHARS)
     if request.actor == CLIENT_ACTOR and request.kind != "contested":
-        raise InvalidDecision("a client can only contest a decision")
+        raise InvalidDecision("decision_client_contests")
     unknown = sorted(set(request.what_if_edits or {}) - set(EDITABLE_FIELDS))
     if unknown:
-        raise InvalidDecision(f"what_if_edits: {unknown[0]!r} is not an editable field "
-                              f"({', '.join(EDITABLE_FIELDS)})")
+        raise InvalidDecision("decision_edit_field", field=repr(unknown[0]),
+                              fields=", ".join(EDITABLE_FIELDS))
 
 
 def resolve_decision(request: DecisionRequest, history: Sequence[Mapping[str, Any]],
@@ -93,29 +109,25 @@ def resolve_decision(request: DecisionRequest, history: Sequence[Mapping[str, An
     kind, given = request.kind, decision_in_force(history)
     if kind in ("issued", "confirmed"):
         if request.decision not in (None, published.decision):
-            raise InvalidDecision(f"the published decision is '{published.decision}': an "
-                                  f"'{kind}' entry records it; use kind 'overridden' (with a "
-                                  f"justification) to give '{request.decision}'")
+            raise InvalidDecision("decision_published", published=published.decision,
+                                  kind=kind, decision=request.decision)
         return published.decision
     if kind == "overridden":
         if request.decision is None:
-            raise InvalidDecision("an 'overridden' entry needs the decision given "
-                                  "('grant' or 'refuse')")
+            raise InvalidDecision("decision_override_value")
         return request.decision
     if given is None:
-        raise InvalidDecision("this client has no decision yet: nothing to "
-                              f"{'contest' if kind == 'contested' else 'review'}")
+        raise InvalidDecision("decision_none_to_contest" if kind == "contested"
+                              else "decision_none_to_review")
     if kind == "contested":
         if request.decision not in (None, given["decision"]):
-            raise InvalidDecision(f"the decision in force is '{given['decision']}': a contest "
-                                  "is recorded against it")
+            raise InvalidDecision("decision_contest_value", decision=given["decision"])
         return str(given["decision"])
     contest = open_contest(history)            # kind == "reviewed"
     if contest is None:
-        raise InvalidDecision("nothing to review: the client's decision is not contested "
-                              "(or the contest was already reviewed)")
+        raise InvalidDecision("decision_not_contested")
     if request.actor == given["actor"]:
-        raise InvalidDecision(f"four-eyes: {request.actor} gave the decision under review "
-                              f"(entry {given['entry_id']}); another advisor must review it")
+        raise InvalidDecision("decision_four_eyes", actor=request.actor,
+                              entry=str(given["entry_id"]))
     return request.decision or str(given["decision"])
 
