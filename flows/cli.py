@@ -67,11 +67,15 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_refresh(args: argparse.Namespace) -> int:
+    from flows.config import dask_address, dask_workers
     from flows.refresh import run_refresh
 
     paths = pad_paths()
     raw = Path(args.raw) if args.raw else paths.raw
-    return run_refresh(raw=raw, retrain=args.retrain, paths=paths)
+    if args.partitions < 1:
+        raise BadInput(f"--partitions {args.partitions}: must be at least 1")
+    return run_refresh(raw=raw, retrain=args.retrain, paths=paths, partitions=args.partitions,
+                       dask=dask_address(args.dask), workers=dask_workers())
 
 
 def _cmd_api(args: argparse.Namespace) -> int:
@@ -158,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("refresh", help="one run of the refresh flow")
     p.add_argument("--raw", help="folder or zip (default $PAD_HOME/raw)")
     p.add_argument("--retrain", action="store_true")
+    p.add_argument("--partitions", type=int, default=1, metavar="P",
+                   help="split the clients into P buckets (per-client steps run per bucket)")
+    p.add_argument("--dask", nargs="?", const="", metavar="local|ADDRESS",
+                   help="run the buckets on Dask: 'local' (a LocalCluster here) or a scheduler "
+                        "address (default $PAD_DASK_ADDRESS, else local)")
     p.set_defaults(func=_cmd_refresh)
 
     p = sub.add_parser("api", help="serve the read-only lookup API (OpenAPI at /docs)")

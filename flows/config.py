@@ -49,6 +49,29 @@ def schedule_environment(paths: PadPaths, port: int) -> dict[str, str]:
             "PREFECT_SERVER_API_PORT": str(port)}
 
 
+def dask_address(option: str | None, env: dict[str, str] | None = None) -> str | None:
+    """`--dask` of `pad refresh`: None without it; given without a value, PAD_DASK_ADDRESS or
+    'local'."""
+    if option is None:
+        return None
+    env = os.environ if env is None else env
+    return option or env.get("PAD_DASK_ADDRESS") or "local"
+
+
+def dask_workers(env: dict[str, str] | None = None) -> int:
+    """Processes of `--dask local` (PAD_DASK_WORKERS, default one per core), one thread each."""
+    raw = (os.environ if env is None else env).get("PAD_DASK_WORKERS") or str(os.cpu_count() or 1)
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadInput(f"environment variable PAD_DASK_WORKERS={raw!r} must be a whole number ≥ 1")
+    return int(raw)
+
+
+def quiet_dask_logs() -> None:
+    """distributed logs every worker start and stop at INFO; the refresh shows warnings only
+    (read when distributed is first imported)."""
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+
+
 def configure_prefect(paths: PadPaths, *, ephemeral: bool = True) -> None:
     """Point Prefect at PAD_HOME/prefect before it is imported (settings are read at import)."""
     paths.prefect.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from models_ml.registry import read_champion_pointer, set_champion, utc_now
+from warehouse.buckets import PARTS_SUFFIX, remove_parts
 from warehouse.config import PadPaths
 from warehouse.errors import BadInput, RunFailure
 from warehouse.raw.schema import kaggle_files
@@ -54,8 +55,10 @@ def new_build_path(paths: PadPaths, run_id: str) -> Path:
 
 
 def remove_build(path: Path) -> None:
+    """The build file, its WAL and the bucket files of a partitioned refresh."""
     for candidate in (path, path.with_name(path.name + ".wal")):
         candidate.unlink(missing_ok=True)
+    remove_parts(path)
 
 
 def clean_stale_builds(paths: PadPaths) -> list[Path]:
@@ -65,7 +68,10 @@ def clean_stale_builds(paths: PadPaths) -> list[Path]:
     stale = sorted(paths.build.glob(f"{BUILD_PREFIX}*.duckdb*"))
     for path in stale:
         path.unlink(missing_ok=True)
-    return stale
+    parts = sorted(paths.build.glob(f"{BUILD_PREFIX}*{PARTS_SUFFIX}"))
+    for folder in parts:
+        remove_parts(folder.with_suffix(".duckdb"))
+    return stale + parts
 
 
 def fingerprint_inputs(raw: Path) -> str:

@@ -31,6 +31,7 @@ from flows.config import (
     quiet_bad_input_on_prefect_console,
 )
 from flows.decisions_copy import LogHead, check_log, copied_head, refresh_log_copy
+from flows.partitions import api_for_workers, dask_flow_options, mart_clients
 from flows.processes import stop_message, stop_signal_raises
 from flows.publish import (
     Publication,
@@ -72,6 +73,13 @@ class RefreshPlan:
     build: Path
     retrain: bool
     paths: PadPaths
+    partitions: int = 1          # > 1: per-client steps run per bucket (flows.partitions)
+    dask: str | None = None      # 'local' or a scheduler address: the buckets run on Dask
+    workers: int = 1             # processes of a local Dask cluster
+
+    @property
+    def partitioned(self) -> bool:
+        return self.partitions > 1 or self.dask is not None
 
 
 @dataclass
@@ -93,6 +101,8 @@ class Step:
     run: Callable[[RefreshRun], str]
     needed: Callable[[RefreshRun], bool] = lambda state: True
     task_options: dict = field(default_factory=dict)
+    # True: the step runs in the flow itself and submits its own tasks (the per-bucket steps)
+    in_flow: Callable[[RefreshRun], bool] = lambda state: False
 
 
 # --- the steps ----------------------------------------------------------------------------------
@@ -108,8 +118,13 @@ def validate_load(state: RefreshRun) -> str:
 def dbt_marts(state: RefreshRun) -> str:
     from warehouse.dbt_runner import build_marts
 
+    if state.plan.partitioned:
+        from flows.partitions import marts_in_buckets
+
+        return marts_in_buckets(state)
+
     nodes = len(build_marts(state.plan.build).nodes)
-    state.record.clients = _count_clients(state.plan.build)
+    state.record.clients = mart_clients(state.plan.build)
     return f"dbt built and tested {nodes} nodes ({state.record.clients:,} clients)"
 
 
@@ -134,6 +149,10 @@ def score(state: RefreshRun) -> str:
     paths = state.plan.paths
     previous = paths.warehouse if paths.warehouse.exists() else None
     version = state.trained.scoring_version if state.trained else None
+    if state.plan.partitioned:
+        from flows.partitions import score_in_buckets
+
+        return score_in_buckets(state, version)
     scored = state.scored = score_clients(state.plan.build, paths.models,
                                           previous_db=previous, model_version=version)
     write_model_tables(state.plan.build, paths.models, champion_version=scored.model_version)
@@ -204,13 +223,17 @@ def _only_io_errors(task, task_run, state) -> bool:
     return False
 
 
+def _partitioned(state: RefreshRun) -> bool:
+    return state.plan.partitioned
+
+
 def refresh_steps() -> list[Step]:
     """The flow, in order (extend here)."""
     return [
         Step("validate_load", "validate + load", validate_load),
-        Step("dbt_marts", "dbt build marts", dbt_marts),
+        Step("dbt_marts", "dbt build marts", dbt_marts, in_flow=_partitioned),
         Step("train", "train", train, needed=needs_training),
-        Step("score", "score + explain", score),
+        Step("score", "score + explain", score, in_flow=_partitioned),
         Step("monitor", "monitor", monitor),
         Step("recourse", "what-if + recourse", recourse),
         Step("dbt_serving", "dbt build serving", dbt_serving),
@@ -245,16 +268,6 @@ def champion_version(paths: PadPaths) -> str | None:
     return record.version if record else None
 
 
-def _count_clients(db_path: Path) -> int:
-    import duckdb
-
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return int(con.execute("select count(*) from marts.client_features").fetchone()[0])
-    finally:
-        con.close()
-
-
 def _as_task(step: Step, state: RefreshRun):
     """The step as a Prefect task over the shared state (captured, not passed: Prefect would
     copy parameters, and the state must not be hashed for caching)."""
@@ -273,7 +286,8 @@ def _refresh_flow(state: RefreshRun) -> RunRecord:
 
     record = state.record
 
-    @flow(name="pad-refresh", log_prints=False, validate_parameters=False)
+    @flow(name="pad-refresh", log_prints=False, validate_parameters=False,
+          **dask_flow_options(state.plan.dask, state.plan.workers))
     def refresh() -> RunRecord:
         quiet_bad_input_on_prefect_console()
         timed = StepTimer(record)
@@ -281,7 +295,8 @@ def _refresh_flow(state: RefreshRun) -> RunRecord:
             if not step.needed(state):
                 continue
             with timed(step.name):
-                message = _as_task(step, state)()
+                message = (step.run(state) if step.in_flow(state)
+                           else _as_task(step, state)())
             say(f"{message} in {record.seconds[step.name]:.1f}s")
         record.status = "success"
         create_markdown_artifact(key="refresh-summary", markdown=_summary(record),
@@ -336,8 +351,10 @@ def repair_after_killed_runs(paths: PadPaths, message: str = KILLED_MESSAGE) -> 
         say(f"champion pointer repaired: {repaired} scored the published warehouse")
 
 
-def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
-    """One refresh run; returns the exit code (CONTRACTS §2) and prints a summary table."""
+def run_refresh(raw: Path, retrain: bool, paths: PadPaths, partitions: int = 1,
+                dask: str | None = None, workers: int = 1) -> int:
+    """One refresh run; returns the exit code (CONTRACTS §2) and prints a summary table.
+    `partitions`, `dask`, `workers`: the partitioned refresh (flows.partitions)."""
     raw = Path(raw).resolve()
     if not raw.exists():
         raise BadInput(f"{raw}: no such file or folder")
@@ -351,14 +368,15 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths) -> int:
             return EXIT_OK
         write_record(paths, record)
         state = RefreshRun(RefreshPlan(raw=raw, build=new_build_path(paths, record.run_id),
-                                       retrain=retrain, paths=paths), record)
+                                       retrain=retrain, paths=paths, partitions=partitions,
+                                       dask=dask, workers=workers), record)
         configure_prefect(paths)
         # dbt models that read PAD_HOME (serving.refresh_runs) must see this run's absolute home
         os.environ["PAD_HOME"] = str(paths.home)
         _ensure_alert_store(paths)  # serving.alerts reads PAD_HOME/alerts/*.json
         started = time.perf_counter()
         try:
-            with bad_input_off_prefect_console():
+            with bad_input_off_prefect_console(), api_for_workers(state.plan.dask):
                 _refresh_flow(state)
         except BaseException as exc:
             remove_build(state.plan.build)
