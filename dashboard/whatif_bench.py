@@ -2,7 +2,9 @@
 
 - `measure_whatif`: the lookup API in a child process on the published warehouse;
   `concurrency` clients POST /clients/{id}/what-if for random clients (an income and
-  employment edit), latency percentiles over the requests after a warm-up. Target: p99 ≤ 150 ms at 8 concurrent clients.
+  employment edit), latency percentiles over the requests after a warm-up, and the server's
+  CPU per request (the guard against regressions: unlike the latency, it hardly depends on
+  what else the machine runs). Target: p99 ≤ 150 ms at 8 concurrent clients.
 - `measure_batch_recourse`: the refresh step that publishes the what-if model and searches the
   options of every refused pending client, run on a copy of the published warehouse (the
   published file is never written). Target: ≤ 60 s at full scale.
@@ -14,6 +16,8 @@ import shutil
 import time
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from dashboard.bench import hammer, run_api, sample_client_ids
 
@@ -31,8 +35,28 @@ def measure_whatif(warehouse: Path, concurrency: int = 8, requests: int = 600,
     post = {"method": "POST", "body": EDIT, "headers": {"Content-Type": "application/json"}}
     with run_api(warehouse) as base_url:
         hammer(base_url, paths[:warmup], min(concurrency, 8), max_seconds, **post)
+        server = _server(base_url)
+        cpu = _cpu_seconds(server)
         result = hammer(base_url, paths[warmup:], concurrency, max_seconds, **post)
-    return {**result, "concurrency": concurrency}
+        cpu = _cpu_seconds(server) - cpu
+    # the server's CPU per request: what the latency would be without the machine's other
+    # work, and the number to watch when a shared machine makes the latency noisy
+    return {**result, "concurrency": concurrency,
+            "cpu_ms_per_request": 1000 * cpu / max(1, int(result["requests"]))}
+
+
+def _server(base_url: str) -> psutil.Process:
+    """The API child process serving `base_url` (run_api passes the port as an argument)."""
+    port = base_url.rsplit(":", 1)[1]
+    for child in psutil.Process().children():
+        if port in child.cmdline():
+            return child
+    raise RuntimeError(f"no child process serves {base_url}")
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 def measure_batch_recourse(warehouse: Path, models: Path, work_dir: Path) -> dict[str, Any]:

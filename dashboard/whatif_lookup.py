@@ -31,6 +31,7 @@ from dashboard.whatif_schemas import (
     WhatIf,
 )
 from i18n import Message
+from models_ml.feature_sql import PointLookup
 from models_ml.recourse import Case, find_options, make_scorer, option_text
 from models_ml.whatif import (
     FIELDS,
@@ -65,6 +66,10 @@ class WhatIfLookup:
         return snap.cached("whatif_model", lambda: read_whatif_model(
             cur, f"{S}.whatif_model"))
 
+    def _point(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> PointLookup:
+        return snap.cached("whatif_point", lambda: self._model(snap, cur).point_lookup(
+            cur, PUBLISHED))
+
     def _application(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection, sk_id_curr: int
                      ) -> dict[str, Any]:
         """The editable fields as published, from every client's raw application columns
@@ -93,7 +98,8 @@ class WhatIfLookup:
         with self.lookup.snapshots.session() as (snap, cur):
             engine = self._model(snap, cur)
             got, X = engine.features(cur, candidates_table(keys, clients,
-                                                           [e for _, e in requests]), PUBLISHED)
+                                                           [e for _, e in requests]), PUBLISHED,
+                                     self._point(snap, cur))
         at = {int(k): i for i, k in enumerate(got)}
         # None: no application row (a publish between the check and the query)
         return [_Scored(engine, got[at[k]:at[k] + 1], X[at[k]:at[k] + 1]) if k in at else None
@@ -132,7 +138,8 @@ class WhatIfLookup:
             published_app = self._application(snap, cur, sk_id_curr)
             application = _validated(edits, published_app)
             ids = np.array([sk_id_curr], dtype=np.int64)
-            keys, X = engine.features(cur, candidates_table(ids, ids, [edits]), PUBLISHED)
+            keys, X = engine.features(cur, candidates_table(ids, ids, [edits]), PUBLISHED,
+                                      self._point(snap, cur))
             if len(keys) != 1:
                 raise ClientNotFound(Message("error", "no_application",
                                          sk_id_curr=str(sk_id_curr)))
@@ -141,7 +148,8 @@ class WhatIfLookup:
                 return Recourse(sk_id_curr=sk_id_curr, model_version=engine.model.version,
                                 decision="grant", options=[], reachable=False)
             case = Case(sk_id_curr, edits, application, published_app)
-            found = find_options([case], engine, make_scorer(engine, cur, PUBLISHED),
+            found = find_options([case], engine, make_scorer(engine, cur, PUBLISHED,
+                                                             point=self._point(snap, cur)),
                                  probes=ON_DEMAND_PROBES).get(sk_id_curr, [])
         return _in_language(Recourse(
             sk_id_curr=sk_id_curr, model_version=engine.model.version, decision="refuse",

@@ -33,6 +33,7 @@ import numpy as np
 
 from i18n import format_money, format_number, translate
 from models_ml.explain import compute_contributions, score_from_contributions
+from models_ml.feature_sql import PointLookup
 from models_ml.whatif import FIELDS, EditError, WhatIfModel, candidates_table, validate_edits
 
 LEVERS = ("credit_amount", "annuity", "down_payment")
@@ -149,13 +150,15 @@ Scorer = Callable[[list[tuple[int, dict[str, Any]]]], tuple[np.ndarray, np.ndarr
 
 
 def make_scorer(engine: WhatIfModel, cur: duckdb.DuckDBPyConnection, catalog: str,
-                threads: int = 1) -> Scorer:
-    """(client, edits) pairs → (granted, feature rows), one feature query for all of them."""
+                threads: int = 1, point: PointLookup | None = None) -> Scorer:
+    """(client, edits) pairs → (granted, feature rows), one feature query for all of them
+    (`point`: as WhatIfModel.features)."""
     def score(pairs: list[tuple[int, dict[str, Any]]]) -> tuple[np.ndarray, np.ndarray]:
         keys = np.arange(len(pairs), dtype=np.int64)
         clients = np.array([c for c, _ in pairs], dtype=np.int64)
         out_keys, X = engine.features(cur, candidates_table(keys, clients,
-                                                            [e for _, e in pairs]), catalog)
+                                                            [e for _, e in pairs]), catalog,
+                                        point)
         X = X[np.argsort(out_keys)]
         return engine.granted(engine.log_odds(X, threads)), X
     return score

@@ -33,11 +33,13 @@ from models_ml.explain import ChunkOutput, FeatureInfo, ScoringModel, explain_ch
 from models_ml.feature_sql import (
     CANDIDATES,
     EDITABLE_RAW,
+    PointLookup,
     bind_catalog,
     compute_features,
     edited_features,
     feature_query,
     literal_ids,
+    point_lookup,
     published_features,
     read_compiled_sql,
 )
@@ -213,21 +215,32 @@ class WhatIfModel:
     query_template: str          # feature query, catalog not yet bound
     edited: list[str]            # the features the query computes (an edit can change them)
 
-    def query(self, catalog: str, ids: str | None = None) -> str:
-        return bind_catalog(self.query_template, catalog, ids)
+    def query(self, catalog: str, ids: str | None = None,
+              columns: dict[str, list[str]] | None = None) -> str:
+        return bind_catalog(self.query_template, catalog, ids, columns)
 
-    def features(self, cur: duckdb.DuckDBPyConnection, candidates: pa.Table, catalog: str
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def point_lookup(self, cur: duckdb.DuckDBPyConnection, catalog: str) -> PointLookup:
+        """What `features` needs to look a few clients up cheaply (once per snapshot)."""
+        return point_lookup(cur, self.query_template, self.edited, catalog)
+
+    def features(self, cur: duckdb.DuckDBPyConnection, candidates: pa.Table, catalog: str,
+                 point: PointLookup | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(row keys, feature matrix) of the candidates, by the mart's feature SQL. A few
-        clients are looked up by their ids, many by a join with the candidates."""
+        clients are looked up by their ids (narrower and by rowid with `point`), many by a
+        join with the candidates."""
         clients = candidates.column("sk_id_curr").to_numpy()
-        ids = literal_ids(clients) if len(np.unique(clients)) <= POINT_LOOKUP_IDS else \
-            f"select sk_id_curr from {CANDIDATES}"
+        few = len(np.unique(clients)) <= POINT_LOOKUP_IDS
+        ids = literal_ids(clients) if few else f"select sk_id_curr from {CANDIDATES}"
+        rowids = point.rows.of(clients) if point is not None and few else None
+        columns = point.columns if point is not None and few else None
         cur.register(CANDIDATES, candidates)
         try:
-            keys, computed = compute_features(cur, self.query(catalog, ids), self.edited)
+            keys, computed = compute_features(cur, self.query(catalog, ids, columns),
+                                              self.edited)
             kept = [f for f in self.model.features if f not in set(self.edited)]
-            published = published_features(cur, catalog, kept, ids) if kept else {}
+            published = published_features(
+                cur, catalog, kept, ids, rowids,
+                point.mart_types if point is not None else None) if kept else {}
         finally:
             cur.unregister(CANDIDATES)
         return keys, self._assemble(keys, candidates, computed, kept, published)

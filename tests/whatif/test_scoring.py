@@ -14,6 +14,7 @@ from models_ml.feature_sql import bind_catalog, feature_query, read_compiled_sql
 from models_ml.recourse import lever_edits
 from models_ml.sql_prune import prune_select_lists
 from models_ml.whatif import (
+    POINT_LOOKUP_IDS,
     EditError,
     WhatIfModel,
     candidates_table,
@@ -83,6 +84,29 @@ def test_unedited_applications_reproduce_the_published_scores_and_explanations(
     # contributions + base value = the raw (calibrated) score, row by row
     shap_values, base = compute_contributions(engine.model, X, threads=1)
     assert np.allclose(shap_values.sum(axis=1) + base, engine.log_odds(X), rtol=0, atol=1e-9)
+
+
+def test_point_lookups_compute_the_batch_path_features(
+        engine: WhatIfModel, wcon: duckdb.DuckDBPyConnection) -> None:
+    """The API's path (a few clients: input columns narrowed, mart rows fetched by rowid)
+    gives exactly the feature rows of the join path above, edited or not, so the proof above
+    holds for it; one client alone too."""
+    ids = published_ids(wcon)
+    cur = wcon.cursor()
+    point = engine.point_lookup(cur, "published")
+    edit = {"income": 150_000.0, "years_employed": 3.0, "credit_amount": 200_000.0}
+    for edits in ({}, edit):
+        keys, X = engine.features(cur, candidates_table(ids, ids, [edits] * len(ids)),
+                                  "published")
+        assert len(ids) > POINT_LOOKUP_IDS and sorted(keys.tolist()) == ids.tolist()
+        expected = dict(zip(keys.tolist(), X, strict=True))
+        chunks = [ids[:1], *np.array_split(ids[1:], 8)]
+        for chunk in chunks:
+            got_keys, got = engine.features(cur, candidates_table(
+                chunk, chunk, [edits] * len(chunk)), "published", point)
+            assert sorted(got_keys.tolist()) == sorted(chunk.tolist())
+            assert np.array_equal(got, np.vstack([expected[k] for k in got_keys.tolist()]),
+                                  equal_nan=True)
 
 
 def test_edits_reach_the_features_through_the_marts_sql(
