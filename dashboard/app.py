@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import argparse
 import gc
+import html
 import secrets
 import sys
 import time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import panel as pn
 import param
 from bokeh.document import Document
+from jinja2 import Template
+from panel.io.resources import _env as panel_templates
 from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
@@ -38,7 +42,7 @@ from dashboard.config import (
     is_loopback,
     lookup_threads,
 )
-from dashboard.formatting import message
+from dashboard.formatting import language_switch_html, message
 from dashboard.lookup import InvalidRequest, Lookup, WarehouseUnavailable
 from dashboard.pages.base import Page
 from dashboard.pages.client import ClientPage
@@ -49,53 +53,69 @@ from dashboard.pages.portfolio import PortfolioPage
 from dashboard.pages.search import ClientSearch
 from dashboard.pages.selfview import ClientSelfView
 from dashboard.source import DataSource, open_source
+from dashboard.texts import N_, session_language, texts
 from warehouse.config import PadPaths, pad_paths
 from warehouse.errors import BadInput, RunFailure
 
-TITLE = "Prêt à dépenser — credit decisions"
-PAGES = ("Client", "Comparison", "Portfolio", "Model", "Monitoring")
+TITLE = N_("Prêt à dépenser — credit decisions")
+# tabs: URL code → title
+PAGES = {"client": N_("Client"), "comparison": N_("Comparison"), "portfolio": N_("Portfolio"),
+         "model": N_("Model"), "monitoring": N_("Monitoring")}
 
 
 class DashboardApp(Viewer):
-    """One browser session: search, the four advisor pages, or a client's own view.
+    """One browser session: search, the advisor pages, or a client's own view, in one language.
 
-    `client` and `view` mirror the URL (`?client=…&view=client`) both ways.
+    `client`, `view` and `page` mirror the URL (`?client=…&view=client&page=comparison`) both
+    ways; the language comes from `?lang=`, else the browser's Accept-Language, else French,
+    and stays for the session (the switch links reload the same URL in the other language).
     """
 
     client = param.String(default="", doc="client id as in the URL")
     view = param.String(default="advisor", doc="'advisor', or 'client' for the client's view")
+    page = param.String(default="client", doc="the advisor tab shown (a key of PAGES)")
     client_id = param.Integer(default=None, allow_None=True, doc="the parsed client id")
 
-    def __init__(self, source: DataSource, desk: Any = None, **params: Any) -> None:
+    def __init__(self, source: DataSource, desk: Any = None, lang: str | None = None,
+                 **params: Any) -> None:
         super().__init__(**params)
         self._source = source
-        self.search = ClientSearch(source)
-        self.pages: dict[str, Page] = {"Client": ClientPage(source),
-                                       "Comparison": ComparisonPage(source),
-                                       "Portfolio": PortfolioPage(source),
-                                       "Model": ModelPage(source),
-                                       "Monitoring": MonitoringPage(source)}
-        self.self_view = ClientSelfView(source)
+        args = pn.state.session_args or {}
+        initial = {key: args[key][0].decode("utf-8", "replace")
+                   for key in ("client", "view", "page", "lang") if args.get(key)}
+        self.tr = tr = texts(lang or session_language(initial.pop("lang", None),
+                                                      (pn.state.headers or {}).get(
+                                                          "Accept-Language")))
+        self.search = ClientSearch(source, tr)
+        self.pages: dict[str, Page] = {"client": ClientPage(source, tr),
+                                       "comparison": ComparisonPage(source, tr),
+                                       "portfolio": PortfolioPage(source, tr),
+                                       "model": ModelPage(source, tr),
+                                       "monitoring": MonitoringPage(source, tr)}
+        self.self_view = ClientSelfView(source, tr)
         self.decisions = None          # the decision record's views, when a desk is given
         if desk is not None:
             from dashboard.pages.hook import decision_views
 
-            self.decisions = decision_views(source, desk)
-            self.pages["Client"].decision_panel = self.decisions.panel
+            self.decisions = decision_views(source, desk, tr)
+            self.pages["client"].decision_panel = self.decisions.panel
             self.self_view.contest_box = self.decisions.contest
-        self.tabs = pn.Tabs(*self.pages.items(), sizing_mode="stretch_width")
+        self.tabs = pn.Tabs(*((tr._(PAGES[key]), page) for key, page in self.pages.items()),
+                            sizing_mode="stretch_width")
+        self.switch = pn.pane.HTML(sizing_mode="stretch_width")
         self.search.param.watch(
             lambda e: self.param.update(client="" if e.new is None else str(e.new)), "client_id")
-        self.tabs.param.watch(lambda e: self._show(), "active")
+        self.tabs.param.watch(lambda e: self.param.update(page=list(PAGES)[e.new]), "active")
         # deep links: the request's query first (available while the session is created),
-        # then keep the URL in step with the selected client
-        args = pn.state.session_args or {}
-        initial = {key: args[key][0].decode("utf-8", "replace") for key in ("client", "view")
-                   if args.get(key)}
+        # then keep the URL in step with the selected client and page
         with param.parameterized.discard_events(self):
             self.param.update(**initial)
+        if self.page in PAGES:
+            self.tabs.active = list(PAGES).index(self.page)
         if pn.state.location is not None:
-            pn.state.location.sync(self, {"client": "client", "view": "view"})
+            pn.state.location.sync(self, {"client": "client", "view": "view", "page": "page"})
+        if pn.state.curdoc is not None:
+            pn.state.curdoc.title = tr._(TITLE)
         self._parse_client()
 
     @param.depends("client", watch=True)
@@ -107,8 +127,11 @@ class DashboardApp(Viewer):
             self.search.pick(self.client_id)
         self._show()
 
-    @param.depends("view", watch=True)
+    @param.depends("view", "page", watch=True)
     def _show(self) -> None:
+        self.switch.object = language_switch_html(self.tr, {
+            "client": self.client, "view": self.view if self.view == "client" else "",
+            "page": self.page if self.view != "client" and self.page != "client" else ""})
         if self.view == "client":
             self.self_view.client_id = self.client_id
             self.self_view.refresh()
@@ -117,7 +140,7 @@ class DashboardApp(Viewer):
             self.decisions.worklist.view.visible = self.client_id is None
             if self.client_id is None:
                 self.decisions.worklist.refresh()
-        page = self.pages[PAGES[self.tabs.active]]
+        page = self.pages[list(PAGES)[self.tabs.active]]
         page.client_id = self.client_id
         page.refresh()
 
@@ -126,26 +149,42 @@ class DashboardApp(Viewer):
 
     @param.depends("view")
     def _layout(self) -> pn.viewable.Viewable:
+        tr = self.tr
         health = self._source.health()
         notice = [] if health.status == "ok" else [message(
-            f"{health.detail}. Reload this page once a refresh has published the warehouse.",
-            "warning")]
+            tr._("No published data can be read yet. Reload this page once a refresh has "
+                 "published the warehouse."), "warning")]
         if self.view == "client":
-            return pn.Column(pn.pane.Markdown("## Prêt à dépenser — your credit file"),
-                             *notice, self.self_view, max_width=1200,
-                             sizing_mode="stretch_width")
+            title = tr._("Prêt à dépenser — your credit file")
+            return pn.Column(self.switch, title_pane(title), *notice, self.self_view,
+                             max_width=1200, sizing_mode="stretch_width")
         worklist = [] if self.decisions is None else [self.decisions.identity,
                                                       self.decisions.worklist.view]
-        return pn.Column(pn.pane.Markdown(f"## {TITLE}"), *notice, *alerts_banner(self._source),
-                         *worklist, self.search, self.tabs, max_width=1400,
-                         sizing_mode="stretch_width")
+        return pn.Column(self.switch, title_pane(tr._(TITLE)), *notice,
+                         *alerts_banner(self._source, tr), *worklist, self.search, self.tabs,
+                         max_width=1400, sizing_mode="stretch_width")
 
 
+def title_pane(title: str) -> pn.pane.HTML:
+    return pn.pane.HTML(f"<h1 style='font-size:1.5em;margin:0'>{html.escape(title)}</h1>",
+                        sizing_mode="stretch_width")
 
-def create_app(source: DataSource, desk: Any = None) -> DashboardApp:
+
+@cache
+def page_template(lang: str) -> Template:
+    """Panel's page template with `<html lang>` in the session's language (screen readers
+    read the page with the right voice; axe checks it)."""
+    source = panel_templates.loader.get_source(panel_templates, "base.html")[0]
+    return panel_templates.from_string(source.replace('<html lang="en"', f'<html lang="{lang}"'))
+
+
+def create_app(source: DataSource, desk: Any = None, lang: str | None = None) -> DashboardApp:
     """One session's app (pn.serve calls this for every browser session); `desk` (a
     dashboard.pages.desk.DecisionDesk) mounts the work list and the decision record."""
-    return DashboardApp(source, desk)
+    app = DashboardApp(source, desk, lang)
+    if pn.state.curdoc is not None:
+        pn.state.curdoc.template = page_template(app.tr.lang)
+    return app
 
 
 def warm_up(source: DataSource) -> float:
@@ -232,7 +271,8 @@ def serve(host: str = DASHBOARD_HOST, port: int = DASHBOARD_PORT, api_url: str |
           + (" — login required" if password else ""), file=sys.stderr, flush=True)
     try:
         pn.serve(lambda: create_app(source, desk), address=host, port=port, show=show,
-                 title=TITLE, websocket_origin=websocket_origins(host, port), admin=False, **auth)
+                 title="Prêt à dépenser", websocket_origin=websocket_origins(host, port),
+                 admin=False, **auth)
     except OSError as exc:  # typically: the port is taken
         raise RunFailure(f"cannot serve the dashboard on {host}:{port}: {exc}") from exc
 

@@ -307,7 +307,7 @@ def measure_dashboard(warehouse_path: Path, switches: int = 10, seed: int = 0,
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             started = time.perf_counter()
-            page.goto(url, wait_until="networkidle")
+            page.goto(f"{url}?lang=en", wait_until="networkidle")  # the English placeholder below
             page.wait_for_function(BOKEH_IDLE, timeout=timeout * 1000)
             page_s = time.perf_counter() - started
             field = page.get_by_placeholder("Client id or its first digits")

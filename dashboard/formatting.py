@@ -1,16 +1,19 @@
-"""Formatting and HTML helpers shared by every page: values in words an advisor can read out,
-the decision badge, tables, messages, and the guard that turns data errors into messages."""
+"""HTML helpers shared by every page: the style sheet, the decision badge, tables, messages,
+the guard that turns data errors into messages, and the language switch. Words and number
+formats come from `dashboard.texts`."""
 from __future__ import annotations
 
 import html
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 import panel as pn
 
 from dashboard.lookup import ClientNotFound, InvalidRequest, WarehouseUnavailable
-from dashboard.theme import DECISION_BADGES, DECISION_WORDS, MUTED_TEXT, PANEL_BACKGROUND, TEXT
+from dashboard.texts import LANGUAGE_NAMES, N_, Texts
+from dashboard.theme import DECISION_BADGES, MUTED_TEXT, PANEL_BACKGROUND, TEXT
 
 STYLE = f"""
 <style>
@@ -31,49 +34,13 @@ STYLE = f"""
 """
 
 
-
-def is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value))
-
-
-def fmt_text(value: Any) -> str:
-    return "unknown" if is_missing(value) or value == "XNA" else str(value)
-
-
-def fmt_int(value: Any) -> str:
-    return "unknown" if is_missing(value) else f"{int(value):,}"
-
-
-def fmt_money(value: Any) -> str:
-    return "unknown" if is_missing(value) else f"{float(value):,.0f}"
-
-
-def fmt_bool(value: Any) -> str:
-    return "unknown" if is_missing(value) else ("yes" if value else "no")
-
-
-def fmt_score01(value: Any) -> str:
-    return "not available" if is_missing(value) else f"{float(value):.2f}"
-
-
-def fmt_years_employed(value: Any) -> str:
-    return "not employed" if is_missing(value) else f"{float(value):.1f} years"
-
-
-def fmt_number(value: Any) -> str:
-    if is_missing(value):
-        return "missing"
-    value = float(value)
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3g}"
-
-
-def badge(decision: str) -> str:
+def badge(decision: str, tr: Texts) -> str:
+    """The decision in a coloured badge with its word (`data-testid='decision'`)."""
     fg, bg = DECISION_BADGES.get(decision, (TEXT, PANEL_BACKGROUND))
     symbol = "✓" if decision == "grant" else "✗"
-    word = DECISION_WORDS.get(decision, decision)
+    word = tr.decision(decision)
     return (f"<span class='pad-badge' data-testid='decision' style='color:{fg};"
             f"background:{bg}'>{symbol} {html.escape(word)}</span>")
-
 
 
 def html_table(frame: pd.DataFrame, testid: str) -> pn.pane.HTML:
@@ -85,22 +52,47 @@ def html_table(frame: pd.DataFrame, testid: str) -> pn.pane.HTML:
                         sizing_mode="stretch_width")
 
 
+def heading(title: str, intro: str = "") -> pn.pane.HTML:
+    """A section title (h3) and its optional introduction, both plain text."""
+    text = f"<h3>{html.escape(title)}</h3>" + (f"<p>{html.escape(intro)}</p>" if intro else "")
+    return pn.pane.HTML(f"<div style='color:{TEXT}'>{text}</div>", sizing_mode="stretch_width")
+
+
 def message(text: str, kind: str = "info") -> pn.pane.Alert:
     # Panel's own alert text colours miss WCAG AA on their backgrounds (3.9:1 and 4.3:1)
     return pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width",
                          stylesheets=[f":host(.alert.alert-{kind}) {{ color: {TEXT}; }}"])
 
 
-def guarded(render: Callable[[], pn.viewable.Viewable]) -> pn.viewable.Viewable:
-    """Run a page render, turning data errors into messages an advisor understands."""
+def guarded(render: Callable[[], pn.viewable.Viewable], tr: Texts,
+            client_id: int | None = None) -> pn.viewable.Viewable:
+    """Run a page render, turning data errors into messages an advisor understands (the
+    lower layers' technical detail stays in the server's log, in English)."""
     try:
         return render()
-    except WarehouseUnavailable as exc:
-        return message(f"The warehouse is not available: {exc}", "warning")
-    except ClientNotFound as exc:
-        return message(f"{exc}. Check the id, or search by its first digits.", "warning")
-    except InvalidRequest as exc:
-        return message(f"That request cannot be answered: {exc}", "warning")
+    except WarehouseUnavailable:
+        return message(tr._("The published data cannot be read yet. Reload this page once a "
+                            "refresh has published it."), "warning")
+    except ClientNotFound:
+        return message(tr._("Client {client} not found. Check the id, or search by its first "
+                            "digits.", client=client_id if client_id is not None else "—"),
+                       "warning")
+    except InvalidRequest:
+        return message(tr._("That request cannot be answered."), "warning")
+
+
+def language_switch_html(tr: Texts, query: dict[str, str]) -> str:
+    """Links to the same page in every language (the query kept, `lang` changed)."""
+    links = []
+    for lang, name in LANGUAGE_NAMES.items():
+        if lang == tr.lang:
+            links.append(f"<b aria-current='true' lang='{lang}'>{html.escape(name)}</b>")
+        else:
+            href = "?" + urlencode({**{k: v for k, v in query.items() if v}, "lang": lang})
+            links.append(f"<a href='{html.escape(href)}' hreflang='{lang}' lang='{lang}' "
+                         f"data-testid='lang-{lang}'>{html.escape(name)}</a>")
+    return (f"<nav data-testid='language-switch' aria-label='{html.escape(tr._('Language'))}' "
+            f"style='text-align:right;color:{TEXT}'>{' · '.join(links)}</nav>")
 
 
 def chart_pane(plot: Any, **params: Any) -> pn.pane.HoloViews:
@@ -113,3 +105,5 @@ def as_frame(records: Iterable[Any]) -> pd.DataFrame:
     return pd.DataFrame([r.model_dump() for r in records])
 
 
+# texts written inside f-strings, which pybabel does not read: marked here for extraction
+IN_F_STRINGS = (N_("Language"),)

@@ -15,6 +15,7 @@ import math
 import pandas as pd
 
 from dashboard.plots import band_limits
+from dashboard.texts import ENGLISH, N_, Texts
 from dashboard.theme import (
     BAND_COLOURS,
     GREY,
@@ -28,7 +29,7 @@ from dashboard.theme import (
 ROW_HEIGHT_PX = 26
 
 
-def gauge_html(score: int, cutoff: float, bands: pd.DataFrame) -> str:
+def gauge_html(score: int, cutoff: float, bands: pd.DataFrame, tr: Texts = ENGLISH) -> str:
     """Horizontal gauge: the risk bands (letters), the refusal cutoff and the client's score."""
     limits = band_limits(bands)
     low = min(float(limits["low"].min()), score - 15)
@@ -42,18 +43,22 @@ def gauge_html(score: int, cutoff: float, bands: pd.DataFrame) -> str:
     segments = "".join(
         f"<div style='flex:0 0 {at(r.high) - at(r.low):.3f}%;background:{colour};"
         f"color:{readable_text(colour)};text-align:center;line-height:30px;font-weight:600;"
-        f"overflow:hidden;white-space:nowrap'>Band {html.escape(str(r.risk_band))}</div>"
+        f"overflow:hidden;white-space:nowrap'>"
+        f"{html.escape(tr._('Band {band}', band=str(r.risk_band)))}</div>"
         for r in limits.itertuples()
         for colour in [BAND_COLOURS.get(str(r.risk_band), GREY)])
     boundary = at(cutoff + 0.5)
     where = at(score)
     distance = score - round(cutoff)
-    side = (f"{distance} points above the cutoff" if distance > 0
-            else f"{1 - distance} points below the grant zone")
+    side = (tr._("{points} points above the cutoff", points=tr.number(distance)) if distance > 0
+            else tr._("{points} points below the grant zone", points=tr.number(1 - distance)))
+    dashed = tr._("dashed line: refused at {cutoff} points or less", cutoff=tr.number(cutoff))
+    label = tr._("Score {score} on a scale from {low} to {high}; refused at {cutoff} points or "
+                 "less; {side}", score=tr.number(score), low=tr.number(low), high=tr.number(high),
+                 cutoff=tr.number(cutoff), side=side)
     return (
         f"<div data-testid='gauge' role='img' style='color:{TEXT};padding:28px 8px 4px 8px' "
-        f"aria-label='Score {score} on a scale from {low:.0f} to {high:.0f}; refused at "
-        f"{cutoff:.0f} points or less; {side}'>"
+        f"aria-label='{html.escape(label)}'>"
         f"<div style='position:relative'>"
         f"<div style='position:absolute;left:{where:.3f}%;top:-28px;transform:translateX(-50%);"
         f"font-weight:700;white-space:nowrap'>▼ {score}</div>"
@@ -63,9 +68,10 @@ def gauge_html(score: int, cutoff: float, bands: pd.DataFrame) -> str:
         f"<div style='position:absolute;left:{where:.3f}%;top:-4px;height:38px;"
         f"border-left:3px solid {TEXT}'></div></div>"
         f"<div style='display:flex;justify-content:space-between;font-size:0.9em;"
-        f"color:{MUTED_TEXT};margin-top:6px'><span>{low:.0f} (riskier)</span>"
-        f"<span>dashed line: refused at {cutoff:.0f} points or less · {side}</span>"
-        f"<span>{high:.0f} (safer)</span></div></div>")
+        f"color:{MUTED_TEXT};margin-top:6px'><span>"
+        f"{html.escape(tr._('{points} (riskier)', points=tr.number(low)))}</span><span>"
+        f"{html.escape(dashed)} · {html.escape(side)}</span><span>"
+        f"{html.escape(tr._('{points} (safer)', points=tr.number(high)))}</span></div></div>")
 
 
 def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
@@ -77,7 +83,8 @@ def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
     return [first + i * step for i in range(int((high - first) // step) + 1)]
 
 
-def waterfall_html(steps: pd.DataFrame, base: float, score: float) -> str:
+def waterfall_html(steps: pd.DataFrame, base: float, score: float,
+                   tr: Texts = ENGLISH) -> str:
     """Waterfall in points from the average client (`base`) to this client's `score`.
 
     One table row per step (`steps`: label, points, e.g. from `plots.waterfall_steps`): the
@@ -109,7 +116,10 @@ def waterfall_html(steps: pd.DataFrame, base: float, score: float) -> str:
                 f"{bar}</td><td style='text-align:right;padding:0 0 0 10px;white-space:nowrap;"
                 f"{weight}'>{value}</td></tr>")
 
-    rows = [row("Average client", "", f"{base:.0f} points", strong=True)]
+    def in_points(value: float) -> str:
+        return tr._("{points} points", points=tr.number(value))
+
+    rows = [row(tr._("Average client"), "", in_points(base), strong=True)]
     for (label, points), start, end in zip(steps[["label", "points"]].itertuples(index=False),
                                           totals[:-1], totals[1:], strict=True):
         left, right = sorted((start, end))
@@ -117,20 +127,29 @@ def waterfall_html(steps: pd.DataFrame, base: float, score: float) -> str:
         bar = (f"<div aria-hidden='true' style='position:absolute;top:5px;bottom:5px;"
                f"left:{at(left):.3f}%;width:{max(at(right) - at(left), 0.3):.3f}%;"
                f"background:{colour};border-radius:2px'></div>")
-        rows.append(row(str(label), bar, f"{points:+.1f}"))
-    rows.append(row("This client", "", f"{score:.0f} points", strong=True))
+        rows.append(row(str(label), bar, ("+" if points >= 0 else "") + tr.number(points, 1)))
+    rows.append(row(tr._("This client"), "", in_points(score), strong=True))
     ticks = "".join(f"<span style='position:absolute;left:{at(t):.3f}%;"
-                    f"transform:translateX(-50%)'>{t:.0f}</span>"
+                    f"transform:translateX(-50%)'>{tr.number(t)}</span>"
                     for t in nice_ticks(low, high))
     axis = (f"<tr aria-hidden='true'><td></td><td style='position:relative;height:1.4em;"
             f"padding:0;color:{MUTED_TEXT};font-size:0.85em;border-top:1px solid {GREY}'>"
             f"{ticks}</td><td style='padding:0 0 0 10px;color:{MUTED_TEXT};font-size:0.85em'>"
-            f"score points</td></tr>")
+            f"{html.escape(tr._('score points'))}</td></tr>")
+    caption = tr._("From the average client's {base} points to this client's {score}: each "
+                   "feature's points (dashed lines: the two scores)", base=tr.number(base),
+                   score=tr.number(score))
     return (f"<table data-testid='waterfall' style='width:100%;border-collapse:collapse;"
             f"color:{TEXT}'><caption style='text-align:left;color:{MUTED_TEXT};"
-            f"padding-bottom:4px'>From the average client's {base:.0f} points to this "
-            f"client's {score:.0f}: each feature's points (dashed lines: the two scores)"
-            f"</caption><thead><tr><th scope='col' style='text-align:left'>Feature</th>"
+            f"padding-bottom:4px'>{html.escape(caption)}</caption><thead><tr><th scope='col' "
+            f"style='text-align:left'>{html.escape(tr._('Feature'))}</th>"
             f"<th scope='col' style='text-align:left;font-weight:normal;color:{MUTED_TEXT}'>"
-            f"← lowers the score · raises it →</th><th scope='col' style='text-align:right'>"
-            f"Points</th></tr></thead><tbody>{''.join(rows)}{axis}</tbody></table>")
+            f"{html.escape(tr._('← lowers the score · raises it →'))}</th><th scope='col' "
+            f"style='text-align:right'>{html.escape(tr._('Points'))}</th></tr></thead>"
+            f"<tbody>{''.join(rows)}{axis}</tbody></table>")
+
+
+# texts written inside f-strings, which pybabel does not read: marked here for extraction
+IN_F_STRINGS = (N_("Band {band}"), N_("{points} (riskier)"), N_("{points} (safer)"),
+                N_("score points"), N_("Feature"), N_("← lowers the score · raises it →"),
+                N_("Points"))

@@ -9,6 +9,7 @@ from panel.viewable import Viewer
 
 from dashboard.formatting import guarded
 from dashboard.source import DataSource
+from dashboard.texts import Texts
 
 
 class Page(Viewer):
@@ -16,9 +17,10 @@ class Page(Viewer):
 
     client_id = param.Integer(default=None, allow_None=True)
 
-    def __init__(self, source: DataSource, **params: Any) -> None:
+    def __init__(self, source: DataSource, tr: Texts, **params: Any) -> None:
         super().__init__(**params)
         self._source = source
+        self.tr = tr
         self._body = pn.Column(sizing_mode="stretch_width")
         self._rendered_for: tuple[Any, ...] | None = None
 
@@ -29,7 +31,7 @@ class Page(Viewer):
     def refresh(self) -> None:
         if self.state() == self._rendered_for:
             return
-        self._body.objects = [guarded(self.render)]
+        self._body.objects = [guarded(self.render, self.tr, self.client_id)]
         # after the render: a first render may fill in defaults (e.g. the features shown)
         self._rendered_for = self.state()
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import param
+from markupsafe import Markup
 from panel.viewable import Viewer
 
 from dashboard.decision_records import ScoreSource, record_decision
+from dashboard.texts import Texts
 from warehouse.config import PadPaths
 from warehouse.decisions import DecisionRequest, DecisionStore
 from warehouse.decisions.contest import contest_code, contest_key, is_contest_code
@@ -66,25 +68,26 @@ class AdvisorIdentity(Viewer):
 
     advisor = param.String(default=None, allow_None=True)
 
-    def __init__(self, desk: DecisionDesk, **params: Any) -> None:
+    def __init__(self, desk: DecisionDesk, tr: Texts, **params: Any) -> None:
         import panel as pn
 
         super().__init__(**params)
-        self._desk = desk
+        self._desk, self.tr = desk, tr
         self._token = pn.widgets.PasswordInput(
-            name="Advisor token (to record decisions)", placeholder="your PAD_ADVISOR_TOKENS "
-            "token", width=320)
-        self._button = pn.widgets.Button(name="Identify", button_type="primary", width=110,
-                                         align="end")
-        self._status = pn.pane.Markdown("Not identified: you can read, not record.",
-                                        sizing_mode="stretch_width")
+            name=tr._("Advisor token (to record decisions)"),
+            placeholder=tr._("your PAD_ADVISOR_TOKENS token"), width=320)
+        self._button = pn.widgets.Button(name=tr._("Identify"), button_type="primary",
+                                         width=110, align="end")
+        self._status = pn.pane.HTML(tr._("Not identified: you can read, not record."),
+                                    sizing_mode="stretch_width")
         self._button.on_click(lambda _: self.identify(self._token.value))
 
     def identify(self, token: str | None) -> None:
         self.advisor = self._desk.advisor(token)
         self._token.value = ""
-        self._status.object = (f"Identified as **{self.advisor}**." if self.advisor else
-                               "Unknown token: not identified.")
+        self._status.object = (str(self.tr.html("Identified as {advisor}.", advisor=Markup(
+            "<b>{}</b>").format(self.advisor))) if self.advisor else
+            self.tr._("Unknown token: not identified."))
 
     def __panel__(self) -> Any:
         import panel as pn

@@ -7,6 +7,7 @@ from typing import Any
 from dashboard.pages.decisions import ContestBox, DecisionPanel
 from dashboard.pages.desk import AdvisorIdentity, DecisionDesk
 from dashboard.pages.worklist import WorkList
+from dashboard.texts import Texts
 
 
 @dataclass
@@ -17,7 +18,7 @@ class DecisionViews:
     contest: ContestBox
 
 
-def decision_views(source: Any, desk: DecisionDesk) -> DecisionViews:
-    identity = AdvisorIdentity(desk)
-    return DecisionViews(identity, WorkList(source, desk, identity), DecisionPanel(desk, identity),
-                         ContestBox(desk))
+def decision_views(source: Any, desk: DecisionDesk, tr: Texts) -> DecisionViews:
+    identity = AdvisorIdentity(desk, tr)
+    return DecisionViews(identity, WorkList(source, desk, identity, tr),
+                         DecisionPanel(desk, identity, tr), ContestBox(desk, tr))

@@ -14,12 +14,17 @@ import duckdb
 import holoviews as hv
 import pandas as pd
 import panel as pn
+from markupsafe import Markup
 
-from dashboard.formatting import STYLE, html_table, message
+from dashboard.formatting import STYLE, heading, html_table, message
 from dashboard.lookup import WarehouseUnavailable
 from dashboard.pages.base import Page
+from dashboard.texts import N_, Texts
 
-FLAG_WORDS = {"stable": "stable", "watch": "watch (0.1–0.25)", "act": "act (> 0.25)"}
+FLAG_WORDS = {"stable": N_("stable"), "watch": N_("watch (0.1–0.25)"), "act": N_("act (> 0.25)")}
+SEVERITY_WORDS = {"critical": N_("critical"), "warning": N_("warning"), "info": N_("info")}
+REFERENCES = {"training": N_("the champion's training population"),
+              "previous_refresh": N_("the previous refresh")}
 SEVERITY_KIND = {"critical": "danger", "warning": "warning", "info": "info"}
 RECENT_ALERTS = 5
 
@@ -41,7 +46,7 @@ def recent_alerts(warehouse: Path, limit: int = RECENT_ALERTS) -> pd.DataFrame:
                             f"from serving.alerts order by raised_at desc limit {int(limit)}")
 
 
-def alerts_banner(source: Any) -> list[pn.viewable.Viewable]:
+def alerts_banner(source: Any, tr: Texts) -> list[pn.viewable.Viewable]:
     """One line per recent alert, most serious first, on top of every advisor page."""
     warehouse = getattr(source, "warehouse", None)
     if warehouse is None:
@@ -54,17 +59,20 @@ def alerts_banner(source: Any) -> list[pn.viewable.Viewable]:
         return []
     worst = next(s for s in ("critical", "warning", "info") if s in set(alerts["severity"])
                  ) if set(alerts["severity"]) & set(SEVERITY_KIND) else "info"
-    items = "".join(f"<li><b>{html.escape(str(a.kind))}</b> "
-                    f"({html.escape(str(a.severity))}, {a.raised_at:%Y-%m-%d %H:%M} UTC): "
-                    f"{html.escape(str(a.message))}</li>" for a in alerts.itertuples())
-    text = (f"<div data-testid='alerts-banner' role='status'><b>Monitoring alerts</b> — the "
-            f"{len(alerts)} most recent (Monitoring tab for details):<ul style='margin:0'>"
+    items = "".join(f"<li><b>{html.escape(tr._(ALERT_KINDS.get(str(a.kind), str(a.kind))))}</b> "
+                    f"({html.escape(tr._(SEVERITY_WORDS.get(str(a.severity), 'info')))}, "
+                    f"{html.escape(_utc(a.raised_at, tr))}): "
+                    f"{technical(str(a.message), tr)}</li>" for a in alerts.itertuples())
+    title = tr._("Monitoring alerts")
+    intro = tr.html("{title} — the {count} most recent (Monitoring tab for details):",
+                    title=Markup("<b>{}</b>").format(title), count=tr.number(len(alerts)))
+    text = (f"<div data-testid='alerts-banner' role='status'>{intro}<ul style='margin:0'>"
             f"{items}</ul></div>")
     return [pn.pane.Alert(text, alert_type=SEVERITY_KIND.get(worst, "info"),
                           sizing_mode="stretch_width")]
 
 
-def drift_trend(drift: pd.DataFrame, reference: str) -> hv.Overlay:
+def drift_trend(drift: pd.DataFrame, reference: str, tr: Texts) -> hv.Overlay:
     """PSI per refresh of the score and the features flagged at least once, with the 0.1 and
     0.25 reading lines."""
     rows = drift[drift["reference"] == reference]
@@ -76,19 +84,21 @@ def drift_trend(drift: pd.DataFrame, reference: str) -> hv.Overlay:
     lines = hv.HLine(0.1).opts(color="#b58900", line_dash="dashed") * \
         hv.HLine(0.25).opts(color="#dc322f", line_dash="dashed")
     return hv.Overlay([*curves, lines]).opts(
-        title=f"PSI per refresh against the {reference.replace('_', ' ')} population",
-        xlabel="refresh", ylabel="PSI", height=320, responsive=True, legend_position="right")
+        title=tr._("PSI per refresh against {reference}",
+                   reference=tr._(REFERENCES.get(reference, reference))),
+        xlabel=tr._("refresh"), ylabel="PSI", height=320, responsive=True,
+        legend_position="right", toolbar=None)
 
 
 class MonitoringPage(Page):
     """Drift over time, the latest drift flags, fairness and back-test tables."""
 
-    def __init__(self, source: Any, **params: Any) -> None:
-        super().__init__(source, **params)
+    def __init__(self, source: Any, tr: Texts, **params: Any) -> None:
+        super().__init__(source, tr, **params)
         self.reference = pn.widgets.Select(
-            name="Drift reference population", options={
-                "champion's training population": "training",
-                "previous refresh": "previous_refresh"}, value="training", width=320)
+            name=tr._("Drift reference population"), options={
+                tr._(label): code for code, label in REFERENCES.items()}, value="training",
+            width=320)
         self.reference.param.watch(lambda e: self._rerender(), "value")
 
     def state(self) -> tuple[Any, ...]:
@@ -102,41 +112,105 @@ class MonitoringPage(Page):
         return pn.Column(self.reference, self._body, sizing_mode="stretch_width")
 
     def render(self) -> pn.viewable.Viewable:
+        tr = self.tr
         warehouse = getattr(self._source, "warehouse", None)
         if warehouse is None:
-            return message("Monitoring reads the published warehouse in-process: it is not "
-                           "available through --api.", "info")
+            return message(tr._("Monitoring reads the published warehouse in-process: it is "
+                                "not available through --api."), "info")
         warehouse = Path(warehouse)
         drift = _read(warehouse, "select * from serving.drift")
         fairness = _read(warehouse, "select * exclude (model_version) from serving.fairness")
         backtest = _read(warehouse, "select * exclude (refresh_run_id) from serving.backtest")
         parts: list[Any] = [pn.pane.HTML(
-            STYLE + "<h2 style='margin:0'>Model monitoring</h2><p class='pad-muted'>Population "
-            "stability index (PSI: &lt; 0.1 stable, 0.1–0.25 watch, &gt; 0.25 act), fairness "
-            "and calibration back-test. Figures about history clients are out-of-fold.</p>",
-            sizing_mode="stretch_width")]
+            STYLE + f"<h2 style='margin:0'>{html.escape(tr._('Model monitoring'))}</h2>"
+            f"<p class='pad-muted'>{html.escape(tr._(INTRO))}</p>", sizing_mode="stretch_width")]
         if drift.empty:
-            parts.append(message("No drift measured yet.", "info"))
+            parts.append(message(tr._("No drift measured yet."), "info"))
         else:
             reference = self.reference.value
             latest = drift[drift["refresh_run_id"] == drift["refresh_run_id"].max()]
             latest = latest[latest["reference"] == reference].sort_values("feature_rank")
-            parts += [pn.pane.HoloViews(drift_trend(drift, reference), linked_axes=False,
+            latest_title = tr._("Latest refresh ({run})", run=str(latest["refresh_run_id"].max()))
+            parts += [pn.pane.HoloViews(drift_trend(drift, reference, tr), linked_axes=False,
                                         sizing_mode="stretch_width"),
                       pn.pane.HTML(f"<h3 data-testid='drift-heading' data-reference="
-                                   f"'{reference}'>Latest refresh "
-                                   f"({html.escape(str(latest['refresh_run_id'].max()))})</h3>",
+                                   f"'{reference}'>{html.escape(latest_title)}</h3>",
                                    sizing_mode="stretch_width"),
-                      html_table(latest.assign(psi=latest["psi"].round(3),
-                                               flag=latest["flag"].map(FLAG_WORDS))[
-                          ["feature_rank", "feature_name", "psi", "flag", "reference_clients",
-                           "current_clients"]].rename(columns={"feature_rank": "rank"}),
-                          "drift-latest")]
-        parts.append(pn.pane.Markdown("### Fairness (out-of-fold decisions)"))
-        parts.append(html_table(fairness.round(3), "fairness-table") if len(fairness)
-                     else message("No fairness report yet.", "info"))
-        parts.append(pn.pane.Markdown("### Back-test per risk band (Jeffreys test)"))
-        parts.append(html_table(backtest.round(4).astype(str), "backtest-table") if len(backtest)
-                     else message("No outcomes have arrived yet for clients scored while "
-                                  "pending.", "info"))
+                      html_table(drift_table(latest, tr), "drift-latest")]
+        parts.append(heading(tr._("Fairness (out-of-fold decisions)")))
+        parts.append(html_table(localised(fairness, 3, tr), "fairness-table") if len(fairness)
+                     else message(tr._("No fairness report yet."), "info"))
+        parts.append(heading(tr._("Back-test per risk band (Jeffreys test)")))
+        parts.append(html_table(localised(backtest, 4, tr), "backtest-table") if len(backtest)
+                     else message(tr._("No outcomes have arrived yet for clients scored while "
+                                       "pending."), "info"))
         return pn.Column(*parts, sizing_mode="stretch_width")
+
+
+INTRO = N_("Population stability index (PSI: < 0.1 stable, 0.1–0.25 watch, > 0.25 act), "
+           "fairness and calibration back-test. Figures about history clients are "
+           "out-of-fold.")
+DRIFT_COLUMNS = {"feature_rank": N_("rank"), "feature_name": N_("feature"), "psi": "PSI",
+                 "flag": N_("flag"), "reference_clients": N_("reference clients"),
+                 "current_clients": N_("current clients")}
+
+
+def _utc(moment: Any, tr: Texts) -> str:
+    stamp = pd.Timestamp(moment)
+    return tr.datetime((stamp if stamp.tzinfo else stamp.tz_localize("UTC")).to_pydatetime())
+
+
+def drift_table(latest: pd.DataFrame, tr: Texts) -> pd.DataFrame:
+    """The latest refresh's drift per feature, flags in words."""
+    shown = latest.assign(psi=[tr.number(v, 3) for v in latest["psi"]],
+                          flag=[tr._(FLAG_WORDS.get(f, f)) for f in latest["flag"]],
+                          reference_clients=[tr.number(v) for v in latest["reference_clients"]],
+                          current_clients=[tr.number(v) for v in latest["current_clients"]])
+    return shown[list(DRIFT_COLUMNS)].rename(
+        columns={k: tr._(v) if v != "PSI" else v for k, v in DRIFT_COLUMNS.items()})
+
+
+def technical(text: str, tr: Texts) -> str:
+    """A message a refresh recorded (English, technical), marked as English on other pages."""
+    return html.escape(text) if tr.lang == "en" else f"<span lang='en'>{html.escape(text)}</span>"
+
+
+def localised(frame: pd.DataFrame, decimals: int, tr: Texts) -> pd.DataFrame:
+    """A monitoring table as published, headers, codes and numbers in the reader's words."""
+    def cell(value: Any) -> str:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return "—"
+        if isinstance(value, pd.Timestamp):
+            return _utc(value, tr)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return tr.number(value, 0 if float(value).is_integer() else decimals)
+        text = str(value)
+        return tr._(MONITORING_WORDS[text]) if text in MONITORING_WORDS else tr.value(text) \
+            if len(text) > 1 else text
+
+    shown = frame.map(cell)
+    shown.columns = [tr._(MONITORING_COLUMNS.get(c, c)) for c in frame.columns]
+    return shown
+
+
+ALERT_KINDS = {"refresh_failed": N_("refresh failed"), "drift": N_("drift"),
+               "fairness": N_("fairness"), "backtest": N_("back-test"),
+               "decision_chain": N_("decision record"), "stale": N_("stale data")}
+MONITORING_WORDS = {"ok": N_("ok"), "small_group": N_("small group"),
+                    "four_fifths": N_("below four fifths"), "fail": N_("fail"),
+                    "gender": N_("gender"), "age": N_("age"), "family": N_("family"),
+                    "XNA": N_("not given")}
+MONITORING_COLUMNS = {
+    "attribute": N_("attribute"), "group": N_("group"), "clients": N_("clients"),
+    "refusal_rate": N_("refusal rate"), "default_rate_granted": N_("default rate (granted)"),
+    "tpr": N_("true positive rate"), "fpr": N_("false positive rate"), "auc": "AUC",
+    "grant_rate_ratio": N_("grant rate ratio"),
+    "demographic_parity_ratio": N_("demographic parity ratio"),
+    "equalized_odds_difference": N_("equalized odds difference"), "flag": N_("flag"),
+    "model_version": N_("model"), "as_of": N_("as of (UTC)"), "risk_band": N_("band"),
+    "defaults": N_("defaults"), "predicted_rate": N_("predicted rate"),
+    "observed_rate": N_("observed rate"), "jeffreys_p": N_("Jeffreys p-value")}
+
+
+# texts written inside f-strings, which pybabel does not read: marked here for extraction
+IN_F_STRINGS = (N_("Model monitoring"))

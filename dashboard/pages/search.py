@@ -11,9 +11,10 @@ from panel.viewable import Viewer
 from dashboard.lookup import InvalidRequest, WarehouseUnavailable
 from dashboard.schemas import ClientPage
 from dashboard.source import DataSource
-from dashboard.theme import DECISION_WORDS
+from dashboard.texts import N_, Texts
 
 SUGGESTIONS = 8
+TYPE_DIGITS = N_("Type the digits of a client id.")
 
 
 class ClientSearch(Viewer):
@@ -22,13 +23,13 @@ class ClientSearch(Viewer):
     client_id = param.Integer(default=None, allow_None=True, doc="the client picked")
     status = param.String(default="", doc="what the search found, in words")
 
-    def __init__(self, source: DataSource, **params: Any) -> None:
+    def __init__(self, source: DataSource, tr: Texts, **params: Any) -> None:
         super().__init__(**params)
-        self._source = source
+        self._source, self.tr = source, tr
         self._input = pn.widgets.TextInput(
-            name="Find a client", placeholder="Client id or its first digits, e.g. 1001",
-            max_length=19, width=320)
-        self._open = pn.widgets.Button(name="Open", button_type="primary", width=80,
+            name=tr._("Find a client"), placeholder=tr._("Client id or its first digits, e.g. "
+                                                         "1001"), max_length=19, width=320)
+        self._open = pn.widgets.Button(name=tr._("Open"), button_type="primary", width=80,
                                        align="end")
         self._suggestions = pn.Row(sizing_mode="stretch_width")
         self._status = pn.pane.HTML("", sizing_mode="stretch_width")
@@ -48,36 +49,44 @@ class ClientSearch(Viewer):
             return  # the id of the client just opened, not a new search
         if not text.isdigit() or not text.isascii():
             self._suggestions.objects = []
-            self.status = "Type the digits of a client id." if text else ""
+            self.status = self.tr._(TYPE_DIGITS) if text else ""
             return
         page = self._search(text)
         if page is None:
             return
         buttons = []
         for item in page.items:
-            label = f"{item.sk_id_curr} · {DECISION_WORDS.get(item.decision or '', '—')}"
+            label = f"{item.sk_id_curr} · {self.tr.decision(item.decision)}"
             button = pn.widgets.Button(name=label, button_type="light", width=170)
             button.on_click(lambda e, cid=item.sk_id_curr: self.pick(cid))
             buttons.append(button)
         self._suggestions.objects = buttons
         more = page.total - len(page.items)
-        self.status = (f"No client id starts with {text}." if page.total == 0 else
-                       f"{page.total:,} client(s) start with {text}"
-                       + (f" ({more:,} more: type more digits)." if more > 0 else "."))
+        tr = self.tr
+        self.status = (tr._("No client id starts with {digits}.", digits=text)
+                       if page.total == 0 else
+                       tr.ngettext("{count} client starts with {digits}",
+                                   "{count} clients start with {digits}", page.total,
+                                   count=tr.number(page.total), digits=text)
+                       + (tr._(" ({more} more: type more digits).", more=tr.number(more))
+                          if more > 0 else "."))
 
     def _search(self, text: str) -> ClientPage | None:
         """The first ids starting with `text`; None (and the reason shown) on failure."""
         try:
             return self._source.search_clients(q=text, limit=SUGGESTIONS)
-        except (WarehouseUnavailable, InvalidRequest) as exc:
-            self.status = str(exc)
+        except WarehouseUnavailable:
+            self.status = self.tr._("The published data cannot be read yet.")
+            return None
+        except InvalidRequest:
+            self.status = self.tr._(TYPE_DIGITS)
             return None
 
     def open(self, text: str | None) -> None:
         """Open the client with exactly this id, or the only one starting with it."""
         text = (text or "").strip()
         if not text.isdigit() or not text.isascii():
-            self.status = "Type the digits of a client id."
+            self.status = self.tr._(TYPE_DIGITS)
             return
         page = self._search(text)
         if page is None:

@@ -19,6 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from models_ml.families import FAMILIES
 from warehouse.similarity import SIMILARITY_FEATURES, nearest_history_neighbours
 
 MODEL_VERSION = "20250101T000000-fixture"
@@ -37,67 +38,46 @@ FEATURES: list[tuple[str, str, str, float]] = [
     ("application_ext_source_3", "External score 3", "external_scores", -0.35),
     ("application_ext_source_2", "External score 2", "external_scores", -0.32),
     ("application_ext_source_1", "External score 1", "external_scores", -0.20),
-    ("application_credit_to_annuity_ratio", "Credit / annuity (term, years)", "credit", 0.22),
-    ("application_credit_to_goods_ratio", "Credit / goods price", "credit", 0.18),
-    ("application_annuity_to_income_ratio", "Annuity / income", "affordability", 0.20),
+    ("application_credit_to_annuity_ratio", "Credit / annuity (term, years)", "credit_request", 0.22),
+    ("application_credit_to_goods_ratio", "Credit / goods price", "credit_request", 0.18),
+    ("application_annuity_to_income_ratio", "Annuity / income", "income_burden", 0.20),
     ("application_days_birth", "Age (days, negative)", "age", 0.15),
     ("application_days_employed", "Employment length (days, negative)", "employment", 0.17),
-    ("installments_late_share", "Share of instalments paid late", "repayment_history", 0.30),
-    ("installments_days_late_mean", "Mean days late per instalment", "repayment_history", 0.16),
-    ("bureau_amt_credit_sum_debt_sum_active", "Active debt at other lenders", "bureau", 0.14),
-    ("bureau_credit_active_count", "Active loans at other lenders", "bureau", 0.12),
-    ("bureau_days_credit_max", "Most recent credit elsewhere (days)", "bureau", 0.10),
-    ("previous_application_refused_count", "Refused previous applications", "previous", 0.18),
+    ("installments_late_share", "Share of instalments paid late", "late_payments", 0.30),
+    ("installments_days_late_mean", "Mean days late per instalment", "late_payments", 0.16),
+    ("bureau_amt_credit_sum_debt_sum_active", "Active debt at other lenders", "bureau_debt", 0.14),
+    ("bureau_credit_active_count", "Active loans at other lenders", "bureau_debt", 0.12),
+    ("bureau_days_credit_max", "Most recent credit elsewhere (days)", "bureau_debt", 0.10),
+    ("previous_application_refused_count", "Refused previous applications", "previous_refusals", 0.18),
     ("previous_application_approved_share", "Share of previous applications approved",
-     "previous", -0.09),
-    ("credit_card_utilisation_mean", "Card utilisation, mean", "credit_card", 0.13),
-    ("credit_card_amt_balance_mean", "Card balance, mean", "credit_card", 0.07),
-    ("pos_cash_months_overdue_share", "Share of POS months overdue", "pos_cash", 0.09),
+     "previous_refusals", -0.09),
+    ("credit_card_utilisation_mean", "Card utilisation, mean", "card_usage", 0.13),
+    ("credit_card_amt_balance_mean", "Card balance, mean", "card_usage", 0.07),
+    ("pos_cash_months_overdue_share", "Share of POS months overdue", "pos_loans", 0.09),
     ("application_region_rating_client", "Region rating", "region", 0.08),
-    ("application_amt_income_total", "Income", "affordability", -0.06),
-    ("application_amt_credit", "Credit amount", "credit", 0.05),
-    ("application_amt_goods_price", "Goods price", "credit", -0.05),
-    ("application_own_car_age", "Car age (years)", "assets", 0.04),
-    ("application_flag_own_realty", "Owns real estate", "assets", -0.03),
+    ("application_amt_income_total", "Income", "income_burden", -0.06),
+    ("application_amt_credit", "Credit amount", "credit_request", 0.05),
+    ("application_amt_goods_price", "Goods price", "credit_request", -0.05),
+    ("application_own_car_age", "Car age (years)", "housing", 0.04),
+    ("application_flag_own_realty", "Owns real estate", "housing", -0.03),
     ("application_cnt_children", "Children", "family", 0.03),
-    ("application_days_id_publish", "ID document age (days)", "identity", 0.04),
-    ("application_days_registration", "Registration age (days)", "identity", 0.03),
-    ("application_days_last_phone_change", "Last phone change (days)", "identity", 0.03),
-    ("bureau_amt_credit_max_overdue_max", "Largest overdue amount elsewhere", "bureau", 0.06),
-    ("installments_payment_ratio_mean", "Paid / due per instalment", "repayment_history", -0.05),
-    ("pos_cash_cnt_instalment_future_mean", "Future POS instalments", "pos_cash", 0.02),
-    ("credit_card_drawings_count", "Card drawings", "credit_card", 0.02),
-    ("previous_application_amt_annuity_mean", "Previous annuities, mean", "previous", 0.01),
+    ("application_days_id_publish", "ID document age (days)", "documents_contact", 0.04),
+    ("application_days_registration", "Registration age (days)", "documents_contact", 0.03),
+    ("application_days_last_phone_change", "Last phone change (days)", "documents_contact", 0.03),
+    ("bureau_amt_credit_max_overdue_max", "Largest overdue amount elsewhere", "bureau_debt", 0.06),
+    ("installments_payment_ratio_mean", "Paid / due per instalment", "late_payments", -0.05),
+    ("pos_cash_cnt_instalment_future_mean", "Future POS instalments", "pos_loans", 0.02),
+    ("credit_card_drawings_count", "Card drawings", "card_usage", 0.02),
+    ("previous_application_amt_annuity_mean", "Previous annuities, mean", "previous_refusals", 0.01),
     ("application_obs_30_cnt_social_circle", "Social circle observations", "social_circle",
      0.01),
-    ("application_hour_appr_process_start", "Hour of application", "process", 0.005),
+    ("application_hour_appr_process_start", "Hour of application", "application_process", 0.005),
 ]
-FAMILY_LABELS = {
-    "external_scores": "External credit scores", "credit": "The credit asked",
-    "affordability": "Affordability", "age": "Age", "employment": "Employment",
-    "repayment_history": "Repayment history here", "bureau": "Loans at other lenders",
-    "previous": "Previous applications here", "credit_card": "Credit card use",
-    "pos_cash": "Point-of-sale loans", "region": "Region", "assets": "Assets",
-    "family": "Family situation", "identity": "Identity documents",
-    "social_circle": "Social circle", "process": "Application process",
-}
+# the model's family codes (models_ml.families); labels and reasons are the catalogue's English
+# texts, as the batch writes them
+FAMILY_LABELS = {f.code: f.label for f in FAMILIES}
 PROTECTED = {"age", "family", "gender"}
-REASON_TEXT = {
-    "external_scores": "Low scores from external credit bureaus",
-    "credit": "The amount or term of the credit asked is high",
-    "affordability": "The repayments are high compared with the income",
-    "employment": "Short time in current employment",
-    "repayment_history": "Late payments on instalments with us",
-    "bureau": "High active debt with other lenders",
-    "previous": "Previous applications were refused",
-    "credit_card": "High use of credit card limits",
-    "pos_cash": "Overdue point-of-sale loan months",
-    "region": "Region with a weaker rating",
-    "assets": "Few assets declared",
-    "identity": "Recently changed identity or contact details",
-    "social_circle": "Defaults in the social circle",
-    "process": "Application circumstances",
-}
+REASON_TEXT = {f.code: f.reason_text for f in FAMILIES}
 
 
 def build_serving_warehouse(path: Path, clients: int = 400, seed: int = 7) -> Path:

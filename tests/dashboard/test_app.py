@@ -87,13 +87,13 @@ def test_off_loopback_dashboard_needs_a_login() -> None:
 
 def test_no_warehouse_is_explained_on_the_page(tmp_path: Path) -> None:
     pn.extension()
-    app = DashboardApp(Lookup(tmp_path / "warehouse.duckdb"))
+    app = DashboardApp(Lookup(tmp_path / "warehouse.duckdb"), lang="en")
     layout = app._layout()
     alerts = [o for o in layout.objects if isinstance(o, pn.pane.Alert)]
-    assert alerts and "no warehouse published yet" in alerts[0].object
+    assert alerts and "No published data can be read yet" in alerts[0].object
     app.client = "100002"  # pages say so too instead of failing
-    body = app.pages["Client"]._body.objects[0]
-    assert isinstance(body, pn.pane.Alert) and "not available" in body.object
+    body = app.pages["client"]._body.objects[0]
+    assert isinstance(body, pn.pane.Alert) and "cannot be read yet" in body.object
 
 
 def test_a_new_sessions_first_client_costs_no_more_than_a_switch(lookup: Lookup) -> None:
@@ -110,7 +110,7 @@ def test_a_new_sessions_first_client_costs_no_more_than_a_switch(lookup: Lookup)
     def cpu_seconds(cid: int) -> float:
         started = time.process_time()
         app.client = str(cid)
-        assert app.pages["Client"]._rendered_for == (cid,)
+        assert app.pages["client"]._rendered_for == (cid,)
         return time.process_time() - started
 
     first = cpu_seconds(clients[0])

@@ -12,6 +12,7 @@ from dashboard.pages.desk import DecisionDesk
 from dashboard.pages.hook import decision_views
 from dashboard.pages.notice import notice_html
 from dashboard.pages.worklist import awaiting
+from dashboard.texts import texts
 from tests.dashboard.conftest import SampleIds
 from warehouse.config import PadPaths
 from warehouse.decisions import DecisionStore
@@ -46,7 +47,7 @@ def test_work_list_refused_and_near_cutoff_first_without_decided(desk: DecisionD
 def test_decision_panel_records_only_identified_and_justified(desk: DecisionDesk,
                                                               lookup: Lookup,
                                                               ids: SampleIds) -> None:
-    views = decision_views(lookup, desk)
+    views = decision_views(lookup, desk, texts("en"))
     panel, score = views.panel, lookup.score(ids.refused)
     panel.show(ids.refused, score)
     assert "No decision has been given" in panel._given.object
@@ -60,17 +61,17 @@ def test_decision_panel_records_only_identified_and_justified(desk: DecisionDesk
     panel._comment.value = WHY
     entry = panel.submit("overridden")
     assert entry is not None and entry["actor"] == "alice" and entry["decision"] == "grant"
-    assert "Decision given: <b>grant</b>" in panel._given.object
-    assert f"Today's published score: <b>{score.score}</b>" in panel._given.object
+    assert "Decision given: <b>Grant</b>" in panel._given.object
+    assert f"published score: <b>{score.score}</b>" in panel._given.object
     assert list(panel._history.object["kind"]) == ["overridden"]
     views.worklist.refresh()
-    assert f"?client={ids.refused}'" in views.worklist._recent.object
+    assert f"?client={ids.refused}&lang=en'" in views.worklist._recent.object
 
 
 def test_client_contest_box_needs_the_notice_code(desk: DecisionDesk, lookup: Lookup,
                                                   ids: SampleIds) -> None:
     desk.record(ids.refused, "issued", "alice")
-    box = decision_views(lookup, desk).contest
+    box = decision_views(lookup, desk, texts("en")).contest
     box.show(ids.refused)
     assert "not accepted" in box._given.object
     box._text.value, box._code.value = "I have a new permanent job since May.", "AAAA-BBBB"
@@ -99,7 +100,7 @@ def test_printable_notice_in_french_by_default(desk: DecisionDesk, lookup: Looku
 def test_app_opens_on_the_work_list_and_mounts_the_decision_record(desk: DecisionDesk,
                                                                    lookup: Lookup,
                                                                    ids: SampleIds) -> None:
-    app = DashboardApp(lookup, desk)
+    app = DashboardApp(lookup, desk, "en")
     assert app.decisions is not None and app.decisions.worklist.view.visible
     assert "worklist-pending" in app.decisions.worklist._pending.object
     app.client = str(ids.refused)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.ui
 
 def test_monitoring_tab_and_alerts_banner(page: object, dashboard_url: str,
                                           ids: SampleIds, db) -> None:
-    page.goto(f"{dashboard_url}?client={ids.history}", wait_until="networkidle")  # type: ignore[attr-defined]
+    page.goto(f"{dashboard_url}?client={ids.history}&lang=en", wait_until="networkidle")  # type: ignore[attr-defined]
     wait_for_client(page, ids.history)
     banner = page.locator("[data-testid=alerts-banner]")  # type: ignore[attr-defined]
     newest = db.execute("select message from serving.alerts order by raised_at desc").fetchall()
@@ -29,7 +29,7 @@ def test_monitoring_tab_and_alerts_banner(page: object, dashboard_url: str,
     shoot(page, "monitoring-page")
     # the reference selector is a labelled control (axe: every control has a name)
     select = page.get_by_label("Drift reference population")  # type: ignore[attr-defined]
-    select.select_option(label="previous refresh")
+    select.select_option(label="the previous refresh")
     page.locator("[data-testid=drift-heading][data-reference=previous_refresh]").wait_for(  # type: ignore[attr-defined]
         timeout=30_000)
     expected = db.execute("select count(*) from serving.drift where refresh_run_id = ? and "

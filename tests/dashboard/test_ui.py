@@ -9,18 +9,23 @@ git-ignored tests/artifacts/screenshots/ on the generated fixture.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from dashboard.bench import BOKEH_IDLE, run_api, run_dashboard
+from dashboard.texts import texts
 from tests.dashboard.conftest import SampleIds
 
 pytestmark = pytest.mark.ui
+LANGS = pytest.mark.parametrize("lang", ["fr", "en"])
+# the decision badge's words (issue 12), written out: the catalogue must give exactly these
+BADGE = {"fr": {"refuse": "Refusé", "grant": "Accordé"}, "en": {"refuse": "Refuse", "grant": "Grant"}}
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = (REPO / "docs" / "screenshots" if os.environ.get("PAD_TEST_WAREHOUSE")
                else REPO / "tests" / "artifacts" / "screenshots")
-SEARCH = "Client id or its first digits"
+SEARCH = "Client id or its first digits, e.g. 1001"
 
 
 def shoot(page: object, name: str) -> Path:
@@ -51,79 +56,131 @@ def open_tab(page: object, name: str, marker: str) -> None:
     page.wait_for_function(BOKEH_IDLE, timeout=30_000)  # type: ignore[attr-defined]
 
 
+def fragments(text: str, lang: str) -> list[str]:
+    """The fixed parts of a catalogue text in `lang`, between its placeholders."""
+    return [f.strip() for f in re.split(r"\{\w+\}", texts(lang)._(text)) if f.strip()]
+
+
+def part(text: str, lang: str) -> str:
+    """The fixed start of a catalogue text in `lang` (before its first placeholder)."""
+    return texts(lang)._(text).split("{")[0].strip()
+
+
+@LANGS
 def test_find_a_client_and_read_the_decision(page: object, dashboard_url: str,
-                                            ids: SampleIds) -> None:
-    page.goto(dashboard_url, wait_until="networkidle")  # type: ignore[attr-defined]
-    field = page.get_by_placeholder(SEARCH)  # type: ignore[attr-defined]
+                                            ids: SampleIds, lang: str) -> None:
+    tr = texts(lang)
+    page.goto(f"{dashboard_url}?lang={lang}", wait_until="networkidle")  # type: ignore[attr-defined]
+    field = page.get_by_placeholder(tr._(SEARCH))  # type: ignore[attr-defined]
     prefix = str(ids.refused)[:-1]
     field.fill(prefix)
     status = page.locator("[data-testid=search-status]")  # type: ignore[attr-defined]
-    status.filter(has_text=f"start with {prefix}").wait_for()
+    status.filter(has_text=prefix).wait_for()
     field.fill(str(ids.refused))
     field.press("Enter")
     wait_for_client(page, ids.refused)
-    summary = page.locator("[data-testid=client-summary]")  # type: ignore[attr-defined]
-    assert "Refuse" in summary.inner_text()
+    badge = page.locator("[data-testid=client-summary] [data-testid=decision]")  # type: ignore[attr-defined]
+    assert badge.inner_text().endswith(BADGE[lang]["refuse"])
     assert page.locator("[data-testid=score]").inner_text().startswith("Score ")  # type: ignore[attr-defined]
     reasons = page.locator("[data-testid=reasons] li")  # type: ignore[attr-defined]
     assert 1 <= reasons.count() <= 4
     assert "points" in reasons.first.inner_text()
-    assert "refused at" in page.locator("[data-testid=gauge]").inner_text()  # type: ignore[attr-defined]
+    gauge = page.locator("[data-testid=gauge]").inner_text()  # type: ignore[attr-defined]
+    assert part("dashed line: refused at {cutoff} points or less", lang) in gauge
     assert page.locator("[data-testid=client-profile] section").count() == 4  # type: ignore[attr-defined]
-    shoot(page, "client-page")
+    shoot(page, f"client-page.{lang}")
 
     # switching to another client updates the same page
     field.fill(str(ids.granted))
     field.press("Enter")
     wait_for_client(page, ids.granted)
-    assert "Grant" in summary.inner_text()
+    assert badge.inner_text().endswith(BADGE[lang]["grant"])
     assert f"client={ids.granted}" in page.url  # type: ignore[attr-defined]
 
 
-def test_pages(page: object, dashboard_url: str, ids: SampleIds) -> None:
-    page.goto(f"{dashboard_url}?client={ids.history}", wait_until="networkidle")  # type: ignore[attr-defined]
+@LANGS
+def test_pages(page: object, dashboard_url: str, ids: SampleIds, lang: str) -> None:
+    tr = texts(lang)
+    page.goto(f"{dashboard_url}?client={ids.history}&lang={lang}", wait_until="networkidle")  # type: ignore[attr-defined]
     wait_for_client(page, ids.history)
-    open_tab(page, "Comparison", "comparison-summary")
-    assert "This client" in page.locator("[data-testid=comparison-summary]").inner_text()  # type: ignore[attr-defined]
+    open_tab(page, tr._("Comparison"), "comparison-summary")
+    summary = page.locator("[data-testid=comparison-summary]")  # type: ignore[attr-defined]
+    assert part("This client's value {value} is {positions}.", lang) in summary.inner_text()
     assert page.locator("[data-testid=similar-clients] tbody tr").count() == 10  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Similar clients").click()  # type: ignore[attr-defined]
-    page.locator("[data-testid=comparison-summary]", has_text="similar clients").wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("button", name=tr._("Similar clients")).click()  # type: ignore[attr-defined]
+    summary.filter(has_text=tr._("the 50 most similar clients")).wait_for()
     page.wait_for_function(BOKEH_IDLE)  # type: ignore[attr-defined]
-    shoot(page, "comparison-page")
-    open_tab(page, "Portfolio", "portfolio-summary")
-    assert "clients scored" in page.locator("[data-testid=portfolio-summary]").inner_text()  # type: ignore[attr-defined]
+    assert "page=comparison" in page.url  # type: ignore[attr-defined]
+    shoot(page, f"comparison-page.{lang}")
+    open_tab(page, tr._("Portfolio"), "portfolio-summary")
+    portfolio = page.locator("[data-testid=portfolio-summary]").inner_text()  # type: ignore[attr-defined]
+    assert all(f in portfolio for f in fragments(
+        "{clients} clients scored by model {model}: {granted} granted, {refused} refused "
+        "(cutoff {cutoff} points).", lang))
     assert page.locator("[data-testid=band-table] tbody tr").count() >= 1  # type: ignore[attr-defined]
-    shoot(page, "portfolio-page")
-    open_tab(page, "Model", "model-summary")
-    assert "OOF ROC AUC" in page.locator("[data-testid=model-summary]").inner_text()  # type: ignore[attr-defined]
+    shoot(page, f"portfolio-page.{lang}")
+    open_tab(page, tr._("Model"), "model-summary")
+    assert tr._("OOF ROC AUC") in page.locator("[data-testid=model-summary]").inner_text()  # type: ignore[attr-defined]
     assert page.locator("[data-testid=model-runs] tbody tr").count() >= 1  # type: ignore[attr-defined]
-    shoot(page, "model-page")
+    shoot(page, f"model-page.{lang}")
 
 
-def test_deep_links(page: object, dashboard_url: str, ids: SampleIds) -> None:
-    page.goto(f"{dashboard_url}?client={ids.pending}", wait_until="networkidle")  # type: ignore[attr-defined]
+def test_language_switch_keeps_the_client_and_the_page(page: object, dashboard_url: str,
+                                                       ids: SampleIds) -> None:
+    """The browser's Accept-Language chooses when the URL does not (the test browser says
+    en-US), French when it names neither language; the switch reloads the same client and
+    tab in the other language."""
+    page.goto(f"{dashboard_url}?client={ids.refused}", wait_until="networkidle")  # type: ignore[attr-defined]
+    wait_for_client(page, ids.refused)
+    assert page.locator("html").get_attribute("lang") == "en"  # type: ignore[attr-defined]
+    open_tab(page, "Comparison", "comparison-summary")
+    page.locator("[data-testid=lang-fr]").click()  # type: ignore[attr-defined]
+    page.locator("[data-testid=comparison-summary]").wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    assert f"client={ids.refused}" in page.url and "lang=fr" in page.url  # type: ignore[attr-defined]
+    assert page.locator("html").get_attribute("lang") == "fr"  # type: ignore[attr-defined]
+    assert page.locator(".bk-tab.bk-active").inner_text() == "Comparaison"  # type: ignore[attr-defined]
+    german = page.context.browser.new_context(locale="de-DE")  # type: ignore[attr-defined]
+    other = german.new_page()
+    other.goto(f"{dashboard_url}?client={ids.granted}", wait_until="networkidle")
+    wait_for_client(other, ids.granted)
+    assert other.locator("html").get_attribute("lang") == "fr"
+    assert other.locator("[data-testid=client-summary] [data-testid=decision]").inner_text(
+        ).endswith("Accordé")
+    german.close()
+
+
+@LANGS
+def test_deep_links(page: object, dashboard_url: str, ids: SampleIds, lang: str) -> None:
+    tr = texts(lang)
+    page.goto(f"{dashboard_url}?client={ids.pending}&lang={lang}", wait_until="networkidle")  # type: ignore[attr-defined]
     wait_for_client(page, ids.pending)
-    page.goto(f"{dashboard_url}?client={ids.refused}&view=client",  # type: ignore[attr-defined]
+    page.goto(f"{dashboard_url}?client={ids.refused}&view=client&lang={lang}",  # type: ignore[attr-defined]
               wait_until="networkidle")
     wait_for_client(page, ids.refused)
     text = page.locator("[data-testid=client-summary]").inner_text()  # type: ignore[attr-defined]
-    assert f"Your application {ids.refused}" in text and "could not be accepted" in text
-    assert page.get_by_placeholder(SEARCH).count() == 0  # type: ignore[attr-defined]
+    assert tr._("Your application {id}", id=ids.refused) in text
+    assert tr._("Your credit application could not be accepted as it stands.") in text
+    assert text.count(BADGE[lang]["refuse"]) >= 1
+    assert page.get_by_placeholder(tr._(SEARCH)).count() == 0  # type: ignore[attr-defined]
     assert page.locator(".bk-tab").count() == 0  # type: ignore[attr-defined]
-    page.get_by_text("What lowers your score").wait_for()  # type: ignore[attr-defined]
-    shoot(page, "client-view")
+    page.get_by_text(tr._("What weighs against your application")).wait_for()  # type: ignore[attr-defined]
+    shoot(page, f"client-view.{lang}")
 
 
+@LANGS
 def test_unknown_and_malformed_clients(page: object, dashboard_url: str,
-                                       ids: SampleIds) -> None:
-    page.goto(f"{dashboard_url}?client={ids.missing}", wait_until="networkidle")  # type: ignore[attr-defined]
-    page.get_by_text(f"client {ids.missing} not found").wait_for()  # type: ignore[attr-defined]
-    page.goto(f"{dashboard_url}?client=abc%27%3B--", wait_until="networkidle")  # type: ignore[attr-defined]
-    page.get_by_text("Type a client id").wait_for()  # type: ignore[attr-defined]
-    field = page.get_by_placeholder(SEARCH)  # type: ignore[attr-defined]
+                                       ids: SampleIds, lang: str) -> None:
+    tr = texts(lang)
+    page.goto(f"{dashboard_url}?client={ids.missing}&lang={lang}", wait_until="networkidle")  # type: ignore[attr-defined]
+    page.get_by_text(tr._("Client {client} not found. Check the id, or search by its first "
+                          "digits.", client=ids.missing)).wait_for()  # type: ignore[attr-defined]
+    page.goto(f"{dashboard_url}?client=abc%27%3B--&lang={lang}", wait_until="networkidle")  # type: ignore[attr-defined]
+    page.get_by_text(tr._("Type a client id (or its first digits) above to see its "
+                          "decision.")).wait_for()  # type: ignore[attr-defined]
+    field = page.get_by_placeholder(tr._(SEARCH))  # type: ignore[attr-defined]
     field.fill("12ab")
     field.press("Enter")
-    page.get_by_text("Type the digits of a client id.").wait_for()  # type: ignore[attr-defined]
+    page.get_by_text(tr._("Type the digits of a client id.")).wait_for()  # type: ignore[attr-defined]
 
 
 def test_dashboard_through_the_api(browser: object, warehouse_path: Path,

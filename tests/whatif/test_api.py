@@ -200,8 +200,9 @@ def test_a_decision_on_an_edited_application_records_the_simulated_score(
 def test_the_decision_notice_says_what_it_would_take(wlookup, wcon: duckdb.DuckDBPyConnection
                                                      ) -> None:
     from dashboard.pages.decisions import recourse_texts
+    from dashboard.texts import texts
     from dashboard.whatif_source import whatif_source
 
     [refused] = reachable_refused(wcon)
     expected = [o.text for o in whatif_source(wlookup).recourse(refused).options]
-    assert expected and recourse_texts(wlookup, refused) == expected
+    assert expected and recourse_texts(wlookup, refused, texts("en")) == expected

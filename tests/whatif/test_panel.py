@@ -22,11 +22,11 @@ def test_what_if_card_runs_and_resets_in_a_document(published: Path,
                                    "order by 1 limit 1").fetchall()
     pn.extension()
     lookup = Lookup(published)
-    app = DashboardApp(lookup)
+    app = DashboardApp(lookup, lang="en")
     pn.panel(app).get_root(Document())
     app.client = str(sk_id_curr)
-    app.tabs.active = list(app.pages).index("Client")  # pages render when shown
-    page = app.pages["Client"]
+    app.tabs.active = list(app.pages).index("client")  # pages render when shown
+    page = app.pages["client"]
     assert "What it would take" in page._pane.object
     panel = page._whatif
     panel._layout.collapsed = False  # opening the card loads the application
