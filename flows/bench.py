@@ -293,6 +293,7 @@ STEPS: dict[str, tuple[StepFunc, StepFunc | None]] = {
     "whatif": (step_whatif, None),
     "monitor": (step_monitor, None),
 }
+SCALE = "scale"  # the partitioned refresh on Dask at 1 and 2 workers (flows.bench_scale)
 DEFAULT_STEPS = ["sample", "validate", "load", "dbt", "refresh_cold", "refresh_unchanged",
                  "quality", "api", "dashboard"]
 
@@ -395,9 +396,9 @@ def render_profile(results: list[Measurement], top: int) -> str:
 
 
 def run_bench(clients: int, steps: list[str] | None, home: str | None, seed: int,
-              repeat: int = 3, profile: int = 0) -> int:
+              repeat: int = 3, profile: int = 0, partitions: list[int] | None = None) -> int:
     chosen = steps or DEFAULT_STEPS
-    unknown = [s for s in chosen if s not in STEPS]
+    unknown = [s for s in chosen if s not in STEPS and s != SCALE]
     if unknown:
         from warehouse.errors import BadInput
 
@@ -409,7 +410,7 @@ def run_bench(clients: int, steps: list[str] | None, home: str | None, seed: int
         if needs_raw and not (root / "raw" / "application_train.csv").exists():
             _run_child("sample", root, clients, seed, baseline=False)
         results = []
-        for step in chosen:
+        for step in [s for s in chosen if s != SCALE]:
             has_baseline = STEPS[step][1] is not None
             runs, base = [], []
             for _ in range(repeat):
@@ -428,9 +429,14 @@ def run_bench(clients: int, steps: list[str] | None, home: str | None, seed: int
                 m.baseline_cpu_seconds = statistics.median(b.cpu_seconds for b in base)
             results.append(m)
             print(f"bench: {step} done in {m.seconds:.1f}s (median)", file=sys.stderr)
-        print(render_table(results, clients, repeat) + render_load_and_dbt(results))
+        if results:
+            print(render_table(results, clients, repeat) + render_load_and_dbt(results))
         if profile:
             print(render_profile(results, profile))
+        if SCALE in chosen:  # its own table (flows.bench_scale), one run per configuration
+            from flows.bench_scale import run_scale
+
+            print(run_scale(pad_paths(root), partitions or [4]))
     return 0
 
 

@@ -113,8 +113,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from flows.bench import run_bench
 
     steps = [s.strip() for s in args.steps.split(",")] if args.steps else None
+    try:
+        partitions = [int(p) for p in args.partitions.split(",")]
+    except ValueError:
+        raise BadInput(f"--partitions {args.partitions}: comma-separated whole numbers") from None
     return run_bench(clients=args.clients, steps=steps, home=args.home, seed=args.seed,
-                     repeat=args.repeat, profile=args.profile)
+                     repeat=args.repeat, profile=args.profile, partitions=partitions)
 
 
 def _cmd_decisions(args: argparse.Namespace) -> int:
@@ -212,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", help="PAD_HOME for the run (default: a temporary folder)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--repeat", type=int, default=3, help="runs per step; the table shows medians")
+    p.add_argument("--partitions", default="4", metavar="P[,P…]",
+                   help="step scale: the bucket counts to measure (each at 1 and 2 workers)")
     p.add_argument("--profile", type=int, nargs="?", const=15, default=0, metavar="N",
                    help="also print the N (default 15) slowest phases / dbt nodes of each step")
     p.set_defaults(func=_cmd_bench)

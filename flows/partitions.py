@@ -193,8 +193,9 @@ def dask_task_runner(address: str, workers: int) -> Any:
 @contextmanager
 def api_for_workers(address: str | None) -> Iterator[None]:
     """Bucket tasks report to the Prefect API from the workers' processes: export this run's
-    API URL to them, starting one temporary server for the run when there is none (else every
-    worker would start its own)."""
+    API URL to them, starting one temporary server when there is none (else every worker
+    would start its own). The server is Prefect's own singleton: it stays up for the next run
+    of this process and stops when the process exits."""
     import os
 
     if address is None:
@@ -203,7 +204,6 @@ def api_for_workers(address: str | None) -> Iterator[None]:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     url = PREFECT_API_URL.value()
-    server = None
     if not url:
         from prefect.server.api.server import SubprocessASGIServer
 
@@ -220,5 +220,3 @@ def api_for_workers(address: str | None) -> Iterator[None]:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = saved
-        if server is not None:
-            server.stop()
