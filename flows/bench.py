@@ -396,7 +396,8 @@ def render_profile(results: list[Measurement], top: int) -> str:
 
 
 def run_bench(clients: int, steps: list[str] | None, home: str | None, seed: int,
-              repeat: int = 3, profile: int = 0, partitions: list[int] | None = None) -> int:
+              repeat: int = 3, profile: int = 0, partitions: list[int] | None = None,
+              workers: list[int] | None = None) -> int:
     chosen = steps or DEFAULT_STEPS
     unknown = [s for s in chosen if s not in STEPS and s != SCALE]
     if unknown:
@@ -436,7 +437,7 @@ def run_bench(clients: int, steps: list[str] | None, home: str | None, seed: int
         if SCALE in chosen:  # its own table (flows.bench_scale), one run per configuration
             from flows.bench_scale import run_scale
 
-            print(run_scale(pad_paths(root), partitions or [4]))
+            print(run_scale(pad_paths(root), partitions or [4], workers))
     return 0
 
 

@@ -118,15 +118,15 @@ def render(runs: list[ScaleRun]) -> str:
     return "\n".join(lines)
 
 
-def run_scale(root: PadPaths, partitions: list[int]) -> str:
+def run_scale(root: PadPaths, partitions: list[int], workers: list[int] | None = None) -> str:
     """Every (workers, partitions) configuration once; returns the table."""
     import sys
 
     _ensure_champion(root)
     runs = []
     for parts in partitions:
-        for workers in WORKER_COUNTS:
-            runs.append(measure(root, workers, parts))
-            print(f"bench: scale {workers} worker(s), {parts} partitions: "
+        for count in workers or WORKER_COUNTS:
+            runs.append(measure(root, count, parts))
+            print(f"bench: scale {count} worker(s), {parts} partitions: "
                   f"{runs[-1].seconds:.0f}s", file=sys.stderr, flush=True)
     return render(runs)

@@ -113,12 +113,20 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from flows.bench import run_bench
 
     steps = [s.strip() for s in args.steps.split(",")] if args.steps else None
-    try:
-        partitions = [int(p) for p in args.partitions.split(",")]
-    except ValueError:
-        raise BadInput(f"--partitions {args.partitions}: comma-separated whole numbers") from None
     return run_bench(clients=args.clients, steps=steps, home=args.home, seed=args.seed,
-                     repeat=args.repeat, profile=args.profile, partitions=partitions)
+                     repeat=args.repeat, profile=args.profile,
+                     partitions=_counts("--partitions", args.partitions),
+                     workers=_counts("--workers", args.workers))
+
+
+def _counts(option: str, value: str) -> list[int]:
+    try:
+        counts = [int(p) for p in value.split(",")]
+    except ValueError:
+        raise BadInput(f"{option} {value}: comma-separated whole numbers") from None
+    if min(counts) < 1:
+        raise BadInput(f"{option} {value}: each must be at least 1")
+    return counts
 
 
 def _cmd_decisions(args: argparse.Namespace) -> int:
@@ -217,7 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--repeat", type=int, default=3, help="runs per step; the table shows medians")
     p.add_argument("--partitions", default="4", metavar="P[,P…]",
-                   help="step scale: the bucket counts to measure (each at 1 and 2 workers)")
+                   help="step scale: the bucket counts to measure")
+    p.add_argument("--workers", default="1,2", metavar="W[,W…]",
+                   help="step scale: the local Dask worker counts (one thread each)")
     p.add_argument("--profile", type=int, nargs="?", const=15, default=0, metavar="N",
                    help="also print the N (default 15) slowest phases / dbt nodes of each step")
     p.set_defaults(func=_cmd_bench)
