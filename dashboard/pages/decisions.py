@@ -20,6 +20,7 @@ from dashboard.pages.notice import notice_html
 from dashboard.pages.whatif import FIELD_LABELS
 from dashboard.pages.worklist import KIND_WORDS
 from dashboard.texts import N_, Texts
+from i18n import localize
 from warehouse.decisions import InvalidDecision
 
 
@@ -75,11 +76,9 @@ def history_frame(entries: list[dict[str, Any]], tr: Texts) -> pd.DataFrame:
 
 
 def refused_entry(exc: Exception, tr: Texts) -> str:
-    """Why the store refused an entry: the rule's message (English, from the decision
-    record's rules) under a sentence in the reader's language."""
-    return (tr._("The decision record refused this entry:") + " "
-            + (html.escape(str(exc)) if tr.lang == "en"
-               else f"<span lang='en'>{html.escape(str(exc))}</span>"))
+    """Why the store refused an entry: the rule's coded message in the reader's language."""
+    reason = localize(exc.args[0], tr.lang) if exc.args else ""
+    return html.escape(tr._("The decision record refused this entry:") + " " + reason)
 
 
 def recourse_texts(source: Any, sk_id_curr: int, tr: Texts) -> list[str]:

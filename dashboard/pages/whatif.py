@@ -28,6 +28,7 @@ from dashboard.texts import N_, Texts
 from dashboard.theme import MUTED_TEXT, TEXT
 from dashboard.whatif_schemas import Recourse, WhatIf
 from dashboard.whatif_source import whatif_source
+from i18n import localize
 from models_ml.recourse import option_text, recourse_text
 from models_ml.whatif import CONTRACT_TYPES, FIELDS
 
@@ -55,12 +56,10 @@ def _amount_input(name: str, step: float, tr: Texts) -> pn.widgets.FloatInput:
 
 
 def edit_error(exc: Exception, tr: Texts) -> str:
-    """An edit the service refused, in words: which field is outside its bounds."""
-    field = str(exc).split(":", 1)[0].strip()
-    if field in FIELD_LABELS:
-        return tr._("This change cannot be simulated: “{field}” is outside the accepted range.",
-                    field=tr._(FIELD_LABELS[field]))
-    return tr._("This change cannot be simulated.")
+    """An edit the service refused, in the reader's language (its coded message says which
+    field and why)."""
+    reason = localize(exc.args[0], tr.lang) if exc.args else ""
+    return tr._("This change cannot be simulated: {reason}", reason=reason)
 
 
 class WhatIfPanel(Viewer):

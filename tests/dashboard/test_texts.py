@@ -1,0 +1,59 @@
+"""The dashboard's words and formats in French and English (dashboard.texts), and errors of
+the layers below shown in the reader's language."""
+from __future__ import annotations
+
+import pytest
+
+from dashboard.formatting import badge, language_switch_html
+from dashboard.lookup import InvalidRequest
+from dashboard.pages.decisions import refused_entry
+from dashboard.pages.whatif import edit_error
+from dashboard.texts import session_language, texts
+from models_ml.whatif import EditError
+from warehouse.decisions import InvalidDecision
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+
+
+def test_numbers_money_and_percentages_follow_the_language() -> None:
+    fr, en = texts("fr"), texts("en")
+    assert fr.money(310500) == f"310{NNBSP}500{NBSP}€" and en.money(310500) == "310,500"
+    assert fr.percent(0.229) == f"22,9{NBSP}%" and en.percent(0.229) == "22.9%"
+    assert fr.significant(0.1234) == "0,123" and en.significant(12345.6) == "12,346"
+    assert fr.value("Married") == "Marié(e)" and en.value("Married") == "Married"
+    assert fr.value("Industry: type 3") == "Industrie, type 3"
+    assert fr.value("XNA") == "inconnu" and en.value(None) == "unknown"
+
+
+@pytest.mark.parametrize(("lang", "refuse", "grant"), [("fr", "Refusé", "Accordé"),
+                                                      ("en", "Refuse", "Grant")])
+def test_the_decision_badge_words(lang: str, refuse: str, grant: str) -> None:
+    assert f"✗ {refuse}</span>" in badge("refuse", texts(lang))
+    assert f"✓ {grant}</span>" in badge("grant", texts(lang))
+
+
+def test_language_from_the_url_then_the_browser_then_french() -> None:
+    assert session_language("en", "fr-FR,fr;q=0.9") == "en"
+    assert session_language(None, "en-GB,en;q=0.8") == "en"
+    assert session_language(None, "de-DE,de;q=0.9") == "fr"
+    assert session_language("xx", None) == "fr"
+
+
+def test_the_switch_keeps_the_query_and_changes_the_language() -> None:
+    switch = language_switch_html(texts("fr"), {"client": "100012", "view": "",
+                                                "page": "comparison"})
+    assert "href='?client=100012&amp;page=comparison&amp;lang=en'" in switch
+    assert "aria-current='true' lang='fr'>Français" in switch
+
+
+def test_errors_of_the_lower_layers_in_the_readers_language() -> None:
+    edit = InvalidRequest(EditError("contract_type", "null").args[0])
+    french, english = edit_error(edit, texts("fr")), edit_error(edit, texts("en"))
+    assert french.startswith("Ce changement ne peut pas être simulé : contract_type")
+    assert english.startswith("This change cannot be simulated: contract_type") and \
+        french != english.replace("This change cannot be simulated", "Ce changement ne peut "
+                                  "pas être simulé")
+    rule = InvalidDecision("decision_client_contests")
+    assert refused_entry(rule, texts("fr")) == ("Le registre des décisions a refusé cette "
+                                               "entrée : un client peut seulement contester "
+                                               "une décision")
