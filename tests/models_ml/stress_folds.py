@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from models_ml.config import TrainConfig
-from models_ml.train import build_dataset, cross_validate
+from models_ml.train import build_dataset, cross_validate_and_fit
 
 ROWS, FEATURES, FOLDS, ROUNDS = 3000, 300, 10, 3
 
@@ -28,7 +28,8 @@ def stress(iterations: int) -> list[int]:
     dataset = build_dataset(X, y, [f"f{i}" for i in range(FEATURES)], config)
     best: list[int] = []
     for _ in range(iterations):
-        best = cross_validate(dataset, X, y, config).best_iterations
+        # the final model grows in the same pool (booster creation beside the folds)
+        best = cross_validate_and_fit(dataset, X, y, config)[0].best_iterations
     return best
 
 
