@@ -109,16 +109,17 @@ class WhatIfLookup:
         """The application with `edits` scored and explained like the batch; 422 (naming the
         field) for edits outside the bounds."""
         check_id(sk_id_curr)
-        with self.lookup.snapshots.session() as (snap, cur):
-            require_client(snap, cur, sk_id_curr)
-            published = client_row(snap, cur, "client_scores", sk_id_curr)
-            _validated(edits, self._application(snap, cur, sk_id_curr))
-        scored = self._features.submit((sk_id_curr, edits))
-        if scored is None:
-            raise ClientNotFound(Message("error", "no_application",
-                                         sk_id_curr=str(sk_id_curr)))
-        output = scored.engine.explain_rows(np.array([sk_id_curr]), scored.X)
-        return _what_if(scored.engine, sk_id_curr, edits, output, published)
+        with self._features.inside():
+            with self.lookup.snapshots.session() as (snap, cur):
+                require_client(snap, cur, sk_id_curr)
+                published = client_row(snap, cur, "client_scores", sk_id_curr)
+                _validated(edits, self._application(snap, cur, sk_id_curr))
+            scored = self._features.submit((sk_id_curr, edits))
+            if scored is None:
+                raise ClientNotFound(Message("error", "no_application",
+                                             sk_id_curr=str(sk_id_curr)))
+            output = scored.engine.explain_rows(np.array([sk_id_curr]), scored.X)
+            return _what_if(scored.engine, sk_id_curr, edits, output, published)
 
     def recourse(self, sk_id_curr: int, edits: dict[str, Any] | None = None,
                  lang: str = "en") -> Recourse:

@@ -41,3 +41,33 @@ def test_a_failing_batch_fails_its_requests_and_the_next_batch_runs() -> None:
     with pytest.raises(ValueError, match="bad batch"):
         coalescer.submit(-1)
     assert coalescer.submit(7) == 7
+
+
+def test_a_starting_batch_waits_for_requests_inside_but_a_lone_one_does_not() -> None:
+    batches: list[list[int]] = []
+
+    def compute(items: Sequence[int]) -> list[int]:
+        batches.append(list(items))
+        return list(items)
+
+    coalescer = Coalescer(compute, linger=10.0)
+    started = time.monotonic()
+    with coalescer.inside():
+        assert coalescer.submit(1) == 1
+    assert time.monotonic() - started < 5.0  # alone inside: no waiting for the window
+
+    second_inside = threading.Event()
+
+    def late_request() -> None:
+        with coalescer.inside():
+            second_inside.set()
+            time.sleep(0.2)  # its own checks, while the first request's batch lingers
+            coalescer.submit(3)
+
+    with coalescer.inside():
+        thread = threading.Thread(target=late_request)
+        thread.start()
+        second_inside.wait()
+        assert coalescer.submit(2) == 2
+    thread.join()
+    assert batches == [[1], [2, 3]]
