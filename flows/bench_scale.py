@@ -122,6 +122,11 @@ def run_scale(root: PadPaths, partitions: list[int], workers: list[int] | None =
     """Every (workers, partitions) configuration once; returns the table."""
     import sys
 
+    from flows.config import configure_prefect
+
+    # Prefect's state in the bench's home, which outlives the runs: the temporary API server
+    # started by the first run serves the next ones (their homes are deleted after each run)
+    configure_prefect(root)
     _ensure_champion(root)
     runs = []
     for parts in partitions:
