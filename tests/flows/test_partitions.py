@@ -142,3 +142,26 @@ def test_a_bucket_that_keeps_failing_is_retried_then_nothing_is_published(
     [failed] = [r for r in runs if r["status"] == "failed"]
     assert failed["published"] is False
     assert not list((home / "build").iterdir())  # build file and bucket files removed
+
+
+def test_dask_address_and_workers_come_from_the_option_then_the_environment() -> None:
+    from flows.config import dask_address, dask_workers
+
+    assert dask_address(None, {"PAD_DASK_ADDRESS": "tcp://s:8786"}) is None  # no --dask
+    assert dask_address("", {"PAD_DASK_ADDRESS": "tcp://s:8786"}) == "tcp://s:8786"
+    assert dask_address("", {}) == "local"
+    assert dask_address("tcp://t:1", {"PAD_DASK_ADDRESS": "tcp://s:8786"}) == "tcp://t:1"
+    assert dask_workers({"PAD_DASK_WORKERS": "3"}) == 3
+
+
+@pytest.mark.parametrize("argv", [["refresh", "--partitions", "0"],
+                                  ["bench", "--steps", "scale", "--workers", "0"]])
+def test_bad_partition_or_worker_counts_exit_2_with_one_line(argv, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "flows.cli", *argv], capture_output=True,
+                          text=True, cwd=tmp_path, env={**os.environ, "PAD_HOME": str(tmp_path)})
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "at least 1" in done.stderr
