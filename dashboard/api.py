@@ -190,8 +190,7 @@ def _complete_openapi(app: FastAPI, token: bool) -> None:
 
 def _add_error_handlers(app: FastAPI) -> None:
     def detail(request: Request, exc: Exception) -> str:
-        return error_detail(exc, current_language(),
-                            request.path_params.get("sk_id_curr"))
+        return error_detail(exc, current_language())
 
     @app.exception_handler(ClientNotFound)
     async def not_found(request: Request, exc: ClientNotFound) -> JSONResponse:

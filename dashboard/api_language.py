@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from i18n import API_DEFAULT, LANGUAGES, Message, active_language, localize, negotiate_language
+from i18n import API_DEFAULT, LANGUAGES, active_language, localize, negotiate_language
 from i18n.context import activate_language, deactivate_language
 from models_ml.families import family_label, feature_label, reason_text
 
@@ -103,12 +103,7 @@ def _localized(value: Any, lang: str) -> Any:
     return value.model_copy(update=update) if update else value
 
 
-def error_detail(exc: Exception, lang: str, sk_id_curr: Any = None) -> str:
-    """The detail of an error answer in `lang`: its coded message translated; an unknown
-    client (404) named by the id of the path when the message is not coded."""
-    text = exc.args[0] if exc.args else str(exc)
-    if isinstance(text, Message) or lang == "en":
-        return localize(text, lang)
-    if isinstance(exc, LookupError) and sk_id_curr is not None:
-        return Message("error", "client_not_found", sk_id_curr=str(sk_id_curr)).in_language(lang)
-    return str(text)
+def error_detail(exc: Exception, lang: str) -> str:
+    """The detail of an error answer in `lang`: its coded message translated (the lookup's
+    errors are coded; an uncoded one is an operator's message and stays as it is)."""
+    return localize(exc.args[0] if exc.args else str(exc), lang)

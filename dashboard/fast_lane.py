@@ -71,9 +71,7 @@ class FastLane:
                 record = self._answer(scope["path"], scope.get("query_string", b""))
                 status = 200
             except ClientNotFound as exc:
-                sk_id_curr = scope["path"].split("/")[2]
-                record, status = _NotFound(detail=error_detail(exc, current_language(),
-                                                               sk_id_curr)), 404
+                record, status = _NotFound(detail=error_detail(exc, current_language())), 404
             except Exception:  # noqa: BLE001 — FastAPI answers it, with its own mapping
                 record = None
             if record is not None:

@@ -20,7 +20,14 @@ import pyarrow as pa
 
 from dashboard.lookup import Lookup
 from dashboard.lookup.snapshots import ClientRows, Snapshot, client_row, require_client
-from dashboard.lookup.sql import PUBLISHED, ClientNotFound, InvalidRequest, S, check_id
+from dashboard.lookup.sql import (
+    PUBLISHED,
+    ClientNotFound,
+    InvalidRequest,
+    S,
+    check_id,
+    client_not_found,
+)
 from dashboard.schemas import Driver, FamilyContribution, Reason
 from dashboard.whatif_batch import Coalescer
 from dashboard.whatif_schemas import (
@@ -78,8 +85,7 @@ class WhatIfLookup:
                            lambda: load_applications(cur, PUBLISHED))
         raw = rows.row(sk_id_curr)
         if raw is None:
-            raise ClientNotFound(Message("error", "client_not_found",
-                                         sk_id_curr=str(sk_id_curr)))
+            raise client_not_found(sk_id_curr)
         return {name: from_raw(name, raw[spec.raw_column]) for name, spec in FIELDS.items()}
 
     def application(self, sk_id_curr: int) -> Application:

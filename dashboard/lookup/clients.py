@@ -17,6 +17,7 @@ from dashboard.lookup.sql import (
     check_id,
 )
 from dashboard.schemas import ClientPage, ClientRecord, ClientScore, Health
+from i18n import Message
 
 
 def id_prefix_ranges(prefix: str) -> list[tuple[int, int]]:
@@ -26,7 +27,7 @@ def id_prefix_ranges(prefix: str) -> list[tuple[int, int]]:
     DuckDB compare integers instead of casting every id to text.
     """
     if not re.fullmatch(r"[0-9]{1,19}", prefix):
-        raise InvalidRequest("q must be the first digits of a client id")
+        raise InvalidRequest(Message("error", "search_prefix"))
     if prefix.startswith("0"):
         return [(0, 0)] if prefix == "0" else []
     base = int(prefix)
@@ -62,7 +63,7 @@ def search_clients(snapshots: Snapshots, q: str | None = None, population: str |
                    limit: int = 50, offset: int = 0) -> ClientPage:
     """Clients whose id starts with `q`, filtered, in id order, one page at a time."""
     if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_ID:
-        raise InvalidRequest(f"limit must be 1–{MAX_LIMIT} and offset ≥ 0")
+        raise InvalidRequest(Message("error", "search_page", most=MAX_LIMIT))
     ranges = id_prefix_ranges(q) if q else None
     with snapshots.session() as (snap, cur):
         index = client_index(snap, cur)

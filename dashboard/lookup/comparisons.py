@@ -35,6 +35,7 @@ from dashboard.schemas import (
     SimilarClient,
     SimilarClients,
 )
+from i18n import Message
 
 # serving.client_feature_values columns that are not features (see its dbt yml)
 FEATURE_VALUE_KEYS = ("sk_id_curr", "population", "target", "in_scatter_sample")
@@ -45,7 +46,7 @@ def similar(snapshots: Snapshots, sk_id_curr: int, k: int = 10) -> SimilarClient
     """The k nearest history clients (serving.similar_clients), with outcome and score."""
     check_id(sk_id_curr)
     if not 1 <= k <= SIMILAR_K:
-        raise InvalidRequest(f"k must be 1–{SIMILAR_K}")
+        raise InvalidRequest(Message("error", "similar_k", most=SIMILAR_K))
     with snapshots.session() as (snap, cur):
         require_client(snap, cur, sk_id_curr)
         index = client_index(snap, cur)
@@ -97,7 +98,7 @@ def feature_map(snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> dict[str, Fea
 def _feature(snap: Snapshot, cur: duckdb.DuckDBPyConnection, name: str) -> Feature:
     feature = feature_map(snap, cur).get(name)
     if feature is None:
-        raise InvalidRequest(f"unknown feature {name[:80]!r}: GET /features lists them")
+        raise InvalidRequest(Message("error", "unknown_feature", feature=repr(name[:80])))
     return feature
 
 
@@ -108,7 +109,7 @@ def comparison(snapshots: Snapshots, sk_id_curr: int, feature: str,
     clients, on the same bins as 'all')."""
     check_id(sk_id_curr)
     if group not in ("all", "similar", "outcome"):
-        raise InvalidRequest("group must be all, similar or outcome")
+        raise InvalidRequest(Message("error", "comparison_group"))
     with snapshots.session() as (snap, cur):
         info = _feature(snap, cur, feature)
         require_client(snap, cur, sk_id_curr)

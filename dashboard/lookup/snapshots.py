@@ -33,10 +33,10 @@ import pyarrow as pa
 from dashboard.blocks import BLOCK_CLIENTS
 from dashboard.lookup.sql import (
     PUBLISHED,
-    ClientNotFound,
     S,
     WarehouseUnavailable,
     clean,
+    client_not_found,
     first_line,
 )
 from dashboard.schemas import ClientSummary
@@ -299,7 +299,7 @@ def client_index(snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> ClientIndex:
 def require_client(snap: Snapshot, cur: duckdb.DuckDBPyConnection, sk_id_curr: int) -> None:
     """ClientNotFound unless the published file has this client."""
     if not client_index(snap, cur).contains(sk_id_curr):
-        raise ClientNotFound(f"client {sk_id_curr} not found")
+        raise client_not_found(sk_id_curr)
 
 
 def client_row(snap: Snapshot, cur: duckdb.DuckDBPyConnection, table: str,
@@ -308,5 +308,5 @@ def client_row(snap: Snapshot, cur: duckdb.DuckDBPyConnection, table: str,
     rows = snap.cached(f"rows:{table}", lambda: load_client_rows(cur, table))
     row = rows.row(sk_id_curr)
     if row is None:
-        raise ClientNotFound(f"client {sk_id_curr} not found")
+        raise client_not_found(sk_id_curr)
     return row

@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 
 from dashboard.schemas import utc_jsonable
+from i18n import Message
 
 PUBLISHED = "published"
 S = f"{PUBLISHED}.serving"
@@ -43,7 +44,12 @@ def first_line(exc: BaseException) -> str:
 def check_id(sk_id_curr: int) -> None:
     """404 for an id no client can have (outside DuckDB's BIGINT)."""
     if not 0 <= sk_id_curr <= MAX_ID:
-        raise ClientNotFound(f"client {sk_id_curr} not found")
+        raise client_not_found(sk_id_curr)
+
+
+def client_not_found(sk_id_curr: int) -> ClientNotFound:
+    """The 404 of a client id, as a coded message (answered in the reader's language)."""
+    return ClientNotFound(Message("error", "client_not_found", sk_id_curr=str(sk_id_curr)))
 
 
 def quote(identifier: str) -> str:

@@ -149,3 +149,13 @@ def test_error_details_follow_the_language(api: httpx.Client,
     assert fr.json()["detail"] == \
         "annuity : l'échéance ne peut pas dépasser le montant du crédit (2\u202f000)"
     assert en.json()["detail"] == "annuity: must not exceed the credit amount (2,000)"
+
+
+def test_lookup_errors_follow_the_language(api: httpx.Client,
+                                           wcon: duckdb.DuckDBPyConnection) -> None:
+    # the lookup's own check of a feature name (the API's validation answers the others first)
+    path = f"/clients/{_with_reasons(wcon)}/comparison?feature=nope"
+    fr, en = api.get(path, headers=FR), api.get(path, headers=EN)
+    assert fr.status_code == en.status_code == 422, fr.text
+    assert fr.json()["detail"] == "variable inconnue 'nope' : GET /features les liste"
+    assert en.json()["detail"] == "unknown feature 'nope': GET /features lists them"
