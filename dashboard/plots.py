@@ -9,10 +9,14 @@ vision.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import holoviews as hv
 import hvplot.pandas  # noqa: F401 — registers DataFrame.hvplot
 import numpy as np
 import pandas as pd
+from bokeh.models import ContinuousAxis, CustomJSTickFormatter
 
 from dashboard.texts import ENGLISH, GROUP_LABELS, OUTCOME_WORDS, Texts
 from dashboard.theme import (
@@ -31,6 +35,26 @@ from models_ml.families import feature_label
 hv.renderer("bokeh")  # loads the Bokeh plotting backend (options below are Bokeh options)
 
 COMMON = {"toolbar": None, "default_tools": [], "fontscale": 1.05}
+
+
+def locale_ticks(lang: str) -> Callable[[Any, Any], None]:
+    """A HoloViews hook: the numbers on every continuous axis written for `lang` by the
+    browser's Intl.NumberFormat (0,3 and 1 000 in French), as Babel writes the page's other
+    numbers; Bokeh's own tick labels are English whatever the page's language."""
+    formatter = CustomJSTickFormatter(
+        args={"lang": lang},
+        code="return new Intl.NumberFormat(lang, {maximumFractionDigits: 4}).format(tick)")
+
+    def hook(plot: Any, element: Any) -> None:
+        for axis in plot.state.axis:
+            if isinstance(axis, ContinuousAxis):
+                axis.formatter = formatter
+    return hook
+
+
+def common(tr: Texts) -> dict[str, Any]:
+    """The options every chart shares, its axes' numbers in the reader's language."""
+    return {**COMMON, "hooks": [locale_ticks(tr.lang)]}
 
 
 def band_limits(bands: pd.DataFrame) -> pd.DataFrame:
@@ -83,7 +107,7 @@ def comparison_histogram(bins: pd.DataFrame, client_value: float | None,
             valign="bottom", fontsize=10).opts(color=TEXT)
     return overlay.opts(hv.opts.Overlay(height=320, responsive=True, legend_position="top_right",
                                         ylabel=tr._("share of the group (%)"), show_grid=True,
-                                        **COMMON))
+                                        **common(tr)))
 
 
 def feature_scatter(points: pd.DataFrame, client_x: float | None, client_y: float | None,
@@ -108,7 +132,7 @@ def feature_scatter(points: pd.DataFrame, client_x: float | None, client_y: floa
             fontsize=11).opts(color=TEXT)
     return overlay.opts(hv.opts.Overlay(height=420, responsive=True, xlabel=x_label,
                                         ylabel=y_label, legend_position="top_right",
-                                        show_grid=True, **COMMON))
+                                        show_grid=True, **common(tr)))
 
 
 def score_distribution(histogram: pd.DataFrame, cutoff: float | None,
@@ -132,7 +156,7 @@ def score_distribution(histogram: pd.DataFrame, cutoff: float | None,
     return overlay.opts(hv.opts.Overlay(height=320, responsive=True,
                                         xlabel=tr._("score (points)"),
                                         ylabel=tr._("clients"), legend_position="top_left",
-                                        show_grid=True, **COMMON))
+                                        show_grid=True, **common(tr)))
 
 
 def band_bars(bands: pd.DataFrame, tr: Texts = ENGLISH) -> hv.Overlay:
@@ -152,7 +176,7 @@ def band_bars(bands: pd.DataFrame, tr: Texts = ENGLISH) -> hv.Overlay:
     return (bars * labels).opts(hv.opts.Overlay(height=320, responsive=True,
                                                 ylabel=tr._("clients"),
                                                 xlabel=tr._("risk band (A safest)"),
-                                                ylim=(0, top * 1.3), **COMMON))
+                                                ylim=(0, top * 1.3), **common(tr)))
 
 
 def roc_plot(points: pd.DataFrame, auc: float | None, tr: Texts = ENGLISH) -> hv.Overlay:
@@ -164,7 +188,7 @@ def roc_plot(points: pd.DataFrame, auc: float | None, tr: Texts = ENGLISH) -> hv
     return (curve * chance).opts(hv.opts.Overlay(
         height=320, responsive=True, xlabel=tr._("false positive rate (good clients refused)"),
         ylabel=tr._("true positive rate (difficulties caught)"), title=title,
-        legend_position="bottom_right", show_grid=True, **COMMON))
+        legend_position="bottom_right", show_grid=True, **common(tr)))
 
 
 def calibration_plot(points: pd.DataFrame, tr: Texts = ENGLISH) -> hv.Overlay:
@@ -177,7 +201,7 @@ def calibration_plot(points: pd.DataFrame, tr: Texts = ENGLISH) -> hv.Overlay:
         height=320, responsive=True, xlabel=tr._("predicted probability of difficulties"),
         ylabel=tr._("observed share with difficulties"),
         title=tr._("Calibration (out-of-fold)"),
-        legend_position="top_left", show_grid=True, **COMMON))
+        legend_position="top_left", show_grid=True, **common(tr)))
 
 
 def cost_plot(points: pd.DataFrame, threshold: float | None,
@@ -195,7 +219,7 @@ def cost_plot(points: pd.DataFrame, threshold: float | None,
     return overlay.opts(hv.opts.Overlay(
         height=320, responsive=True, xlabel=tr._("probability threshold (refuse above)"),
         ylabel=tr._("cost per client (missed default = 10 × refusal)"),
-        title=tr._("Cost vs threshold (out-of-fold)"), show_grid=True, **COMMON))
+        title=tr._("Cost vs threshold (out-of-fold)"), show_grid=True, **common(tr)))
 
 
 def importance_bars(importance: pd.DataFrame, tr: Texts = ENGLISH) -> hv.Bars:
@@ -205,4 +229,4 @@ def importance_bars(importance: pd.DataFrame, tr: Texts = ENGLISH) -> hv.Bars:
     return frame.hvplot.barh(x="feature", y="mean_abs_shap", color=BLUE, height=26 * len(frame)
                              + 80, responsive=True, xlabel="",
                              ylabel=tr._("mean |SHAP| (log-odds)"),
-                             title=tr._("What the model looks at most")).opts(**COMMON)
+                             title=tr._("What the model looks at most")).opts(**common(tr))

@@ -7,11 +7,13 @@ import re
 import holoviews as hv
 import pandas as pd
 import pytest
+from bokeh.models import ContinuousAxis, CustomJSTickFormatter
 
 from dashboard import plots
 from dashboard.html_charts import gauge_html, nice_ticks, waterfall_html
 from dashboard.lookup import Lookup
 from dashboard.pages.comparison import position_sentence
+from dashboard.texts import texts
 from dashboard.theme import (
     BAND_COLOURS,
     TEXT_PAIRS,
@@ -35,9 +37,12 @@ def test_wcag_contrast_of_every_text_colour() -> None:
         assert contrast_ratio(readable_text(colour), colour) >= 4.5
 
 
-def test_every_chart_renders(lookup: Lookup, ids: SampleIds) -> None:
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_chart_renders_with_numbers_in_the_language(lookup: Lookup, ids: SampleIds,
+                                                          lang: str) -> None:
+    tr = texts(lang)
     explanation = lookup.explanation(ids.refused)
-    steps = plots.waterfall_steps(frame(explanation.drivers), frame(explanation.families))
+    steps = plots.waterfall_steps(frame(explanation.drivers), frame(explanation.families), tr)
     assert steps["points"].sum() == pytest.approx(sum(f.points for f in explanation.families))
     features = lookup.features().items
     comparison = lookup.comparison(ids.refused, features[0].feature_name, "outcome")
@@ -46,19 +51,25 @@ def test_every_chart_renders(lookup: Lookup, ids: SampleIds) -> None:
     curves = frame(lookup.model_curves().points)
     model = lookup.model()
     charts = [
-        plots.comparison_histogram(frame(comparison.bins), comparison.client_value, "label"),
-        plots.comparison_histogram(frame(comparison.bins), None, "label"),
+        plots.comparison_histogram(frame(comparison.bins), comparison.client_value, "label", tr),
+        plots.comparison_histogram(frame(comparison.bins), None, "label", tr),
         plots.feature_scatter(frame(scatter.points), scatter.client.x, scatter.client.y, "x",
-                              "y"),
-        plots.score_distribution(frame(portfolio.score_histogram), portfolio.score_cutoff),
-        plots.band_bars(frame(portfolio.bands)),
-        plots.roc_plot(curves[curves["curve"] == "roc"], model.oof_auc),
-        plots.calibration_plot(curves[curves["curve"] == "calibration"]),
-        plots.cost_plot(curves[curves["curve"] == "cost"], model.threshold),
-        plots.importance_bars(frame(model.importance)),
+                              "y", tr),
+        plots.score_distribution(frame(portfolio.score_histogram), portfolio.score_cutoff,
+                                 tr=tr),
+        plots.band_bars(frame(portfolio.bands), tr),
+        plots.roc_plot(curves[curves["curve"] == "roc"], model.oof_auc, tr),
+        plots.calibration_plot(curves[curves["curve"] == "calibration"], tr),
+        plots.cost_plot(curves[curves["curve"] == "cost"], model.threshold, tr=tr),
+        plots.importance_bars(frame(model.importance), tr),
     ]
     for chart in charts:
-        assert hv.render(chart) is not None
+        figure = hv.render(chart)
+        numeric = [axis for axis in figure.axis if isinstance(axis, ContinuousAxis)]
+        assert numeric, chart  # every chart has a number axis, each written for the reader
+        for axis in numeric:
+            assert isinstance(axis.formatter, CustomJSTickFormatter), (chart, axis)
+            assert axis.formatter.args["lang"] == lang
 
 
 def test_gauge_and_position_texts(lookup: Lookup, ids: SampleIds) -> None:
