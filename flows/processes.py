@@ -31,6 +31,7 @@ class Stopped(BaseException):
 
 
 _RECEIVED: list[str] = []   # stop signals this process received inside stop_signal_raises
+_DEPTH = 0                  # nested stop_signal_raises scopes (the inner ones keep _RECEIVED)
 
 
 def stop_message(exc: BaseException) -> str | None:
@@ -52,7 +53,11 @@ def stop_message(exc: BaseException) -> str | None:
 def stop_signal_raises() -> Iterator[None]:
     """Raise `Stopped` on SIGTERM in the main thread, unless someone (Prefect's engine in a
     deployment run) already turns SIGTERM into an exception of its own: then its handler still
-    raises, and the signal is remembered for `stop_message`."""
+    raises, and the signal is remembered for `stop_message`.
+
+    Prefect's flow engine installs its own SIGTERM bridge for the length of every flow run,
+    over this one: a flow body enters this scope again, or a signal that lands inside a DuckDB
+    call (which turns the raised exception into 'Query interrupted') would go unremembered."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -64,11 +69,15 @@ def stop_signal_raises() -> Iterator[None]:
             previous(signum, frame)
         raise Stopped(signum)
 
-    _RECEIVED.clear()
+    global _DEPTH
+    if _DEPTH == 0:
+        _RECEIVED.clear()
+    _DEPTH += 1
     signal.signal(signal.SIGTERM, on_stop)
     try:
         yield
     finally:
+        _DEPTH -= 1
         signal.signal(signal.SIGTERM, previous)
 
 

@@ -291,13 +291,14 @@ def _refresh_flow(state: RefreshRun) -> RunRecord:
     def refresh() -> RunRecord:
         quiet_bad_input_on_prefect_console()
         timed = StepTimer(record)
-        for step in refresh_steps():
-            if not step.needed(state):
-                continue
-            with timed(step.name):
-                message = (step.run(state) if step.in_flow(state)
-                           else _as_task(step, state)())
-            say(f"{message} in {record.seconds[step.name]:.1f}s")
+        with stop_signal_raises():  # over the SIGTERM bridge Prefect installed for this run
+            for step in refresh_steps():
+                if not step.needed(state):
+                    continue
+                with timed(step.name):
+                    message = (step.run(state) if step.in_flow(state)
+                               else _as_task(step, state)())
+                say(f"{message} in {record.seconds[step.name]:.1f}s")
         record.status = "success"
         create_markdown_artifact(key="refresh-summary", markdown=_summary(record),
                                  description=f"pad refresh {record.run_id}")
