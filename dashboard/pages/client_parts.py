@@ -100,11 +100,16 @@ def decision_sentence(score: ClientScore, tr: Texts) -> str:
     """Where the score stands against the cutoff (refuse when score ≤ cutoff)."""
     cutoff = round(score.score_cutoff)
     if score.decision == "grant":
-        return tr._("{above} points above the refusal cutoff: applications scoring {cutoff} "
-                    "points or less are refused.", above=tr.number(score.score - cutoff),
-                    cutoff=tr.number(cutoff))
-    return tr._("{short} points short of the {needed} points needed to be granted.",
-                short=tr.number(cutoff + 1 - score.score), needed=tr.number(cutoff + 1))
+        above = round(score.score - cutoff)
+        return tr.ngettext("{above} point above the refusal cutoff: applications scoring "
+                           "{cutoff} points or less are refused.",
+                           "{above} points above the refusal cutoff: applications scoring "
+                           "{cutoff} points or less are refused.", above,
+                           above=tr.number(above), cutoff=tr.number(cutoff))
+    short = round(cutoff + 1 - score.score)
+    return tr.ngettext("{short} point short of the {needed} points needed to be granted.",
+                       "{short} points short of the {needed} points needed to be granted.",
+                       short, short=tr.number(short), needed=tr.number(cutoff + 1))
 
 
 def summary_html(score: ClientScore, tr: Texts) -> str:

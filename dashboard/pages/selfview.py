@@ -68,15 +68,22 @@ def self_summary_html(score: ClientScore, tr: Texts) -> str:
     cutoff = round(score.score_cutoff)
     if score.decision == "grant":
         headline = tr._("Your credit application is accepted.")
-        detail = tr._("Your score is {score} points. Applications above {cutoff} points are "
-                      "accepted, so yours is {margin} points clear.",
-                      score=tr.number(score.score), cutoff=tr.number(cutoff),
-                      margin=tr.number(score.score - cutoff))
+        margin = round(score.score - cutoff)
+        detail = tr.ngettext("Your score is {score} points. Applications above {cutoff} points "
+                             "are accepted, so yours is {margin} point clear.",
+                             "Your score is {score} points. Applications above {cutoff} points "
+                             "are accepted, so yours is {margin} points clear.", margin,
+                             score=tr.number(score.score), cutoff=tr.number(cutoff),
+                             margin=tr.number(margin))
     else:
         headline = tr._("Your credit application could not be accepted as it stands.")
-        detail = tr._("Your score is {score} points. Applications need more than {cutoff} "
-                      "points; yours is {short} points short.", score=tr.number(score.score),
-                      cutoff=tr.number(cutoff), short=tr.number(cutoff + 1 - score.score))
+        short = round(cutoff + 1 - score.score)
+        detail = tr.ngettext("Your score is {score} points. Applications need more than "
+                             "{cutoff} points; yours is {short} point short.",
+                             "Your score is {score} points. Applications need more than "
+                             "{cutoff} points; yours is {short} points short.", short,
+                             score=tr.number(score.score), cutoff=tr.number(cutoff),
+                             short=tr.number(short))
     title = tr._("Your application {id}", id=score.sk_id_curr)
     return (STYLE + f"<div data-testid='client-summary' data-client='{score.sk_id_curr}' "
             f"data-decision='{html.escape(score.decision)}' style='color:{TEXT}'>"

@@ -2,12 +2,17 @@
 the layers below shown in the reader's language."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from dashboard.formatting import badge, language_switch_html
 from dashboard.lookup import InvalidRequest
+from dashboard.pages.client_parts import decision_sentence
 from dashboard.pages.decisions import refused_entry
+from dashboard.pages.selfview import self_summary_html
 from dashboard.pages.whatif import edit_error
+from dashboard.schemas import ClientScore
 from dashboard.texts import session_language, texts
 from models_ml.whatif import EditError
 from warehouse.decisions import InvalidDecision
@@ -57,3 +62,29 @@ def test_errors_of_the_lower_layers_in_the_readers_language() -> None:
     assert refused_entry(rule, texts("fr")) == ("Le registre des décisions a refusé cette "
                                                "entrée : un client peut seulement contester "
                                                "une décision")
+
+
+def _score(points: int, cutoff: float) -> ClientScore:
+    return ClientScore(sk_id_curr=100002, model_version="v", probability_default=0.1,
+                       score=points, decision="grant" if points > cutoff else "refuse",
+                       threshold=0.1, score_cutoff=cutoff, risk_band="C",
+                       scored_at=datetime(2026, 11, 30, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(("lang", "one", "two"), [
+    ("fr", "Il manque 1 point pour", "Il manque 2 points pour"),
+    ("en", "1 point short of", "2 points short of")])
+def test_one_point_is_singular_on_the_advisor_page(lang: str, one: str, two: str) -> None:
+    tr = texts(lang)
+    assert decision_sentence(_score(553, 553), tr).startswith(one)
+    assert decision_sentence(_score(552, 553), tr).startswith(two)
+    assert "1 points" not in decision_sentence(_score(554, 553), tr)
+
+
+@pytest.mark.parametrize(("lang", "short", "clear"), [
+    ("fr", "il manque 1 point à la vôtre", "a donc 1 point d’avance"),
+    ("en", "yours is 1 point short", "yours is 1 point clear")])
+def test_one_point_is_singular_in_the_client_view(lang: str, short: str, clear: str) -> None:
+    tr = texts(lang)
+    assert short in self_summary_html(_score(553, 553), tr)
+    assert clear in self_summary_html(_score(554, 553), tr)
