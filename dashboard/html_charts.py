@@ -49,9 +49,12 @@ def gauge_html(score: int, cutoff: float, bands: pd.DataFrame, tr: Texts = ENGLI
         for colour in [BAND_COLOURS.get(str(r.risk_band), GREY)])
     boundary = at(cutoff + 0.5)
     where = at(score)
-    distance = score - round(cutoff)
-    side = (tr._("{points} points above the cutoff", points=tr.number(distance)) if distance > 0
-            else tr._("{points} points below the grant zone", points=tr.number(1 - distance)))
+    distance = round(score - round(cutoff))
+    side = (tr.ngettext("{points} point above the cutoff", "{points} points above the cutoff",
+                        distance, points=tr.number(distance)) if distance > 0
+            else tr.ngettext("{points} point below the grant zone",
+                             "{points} points below the grant zone", 1 - distance,
+                             points=tr.number(1 - distance)))
     dashed = tr._("dashed line: refused at {cutoff} points or less", cutoff=tr.number(cutoff))
     label = tr._("Score {score} on a scale from {low} to {high}; refused at {cutoff} points or "
                  "less; {side}", score=tr.number(score), low=tr.number(low), high=tr.number(high),
@@ -117,7 +120,7 @@ def waterfall_html(steps: pd.DataFrame, base: float, score: float,
                 f"{weight}'>{value}</td></tr>")
 
     def in_points(value: float) -> str:
-        return tr._("{points} points", points=tr.number(value))
+        return tr.in_points(value, tr.number(value))
 
     rows = [row(tr._("Average client"), "", in_points(base), strong=True)]
     for (label, points), start, end in zip(steps[["label", "points"]].itertuples(index=False),

@@ -126,6 +126,12 @@ class Texts:
         text = format_number(value, self.lang)
         return ("+" + text) if sign and value >= 0 else text
 
+    def in_points(self, value: float, shown: str) -> str:
+        """'1 point', '-3 points': `shown` (value as formatted) with the word in its number
+        (a fraction such as 1.5 takes the plural)."""
+        count = int(abs(value)) if float(value).is_integer() else 2
+        return self.ngettext("{points} point", "{points} points", count, points=shown)
+
     def significant(self, value: float) -> str:
         """A feature value: whole above 1,000, else 3 significant digits."""
         if abs(value) >= 1000 or value == 0:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from flows.config import DEFAULT_REFRESH_CRON, DEFAULT_RETRAIN_CRON, DEFAULT_SCHEDULE_PORT
-from flows.processes import Stopped
+from flows.processes import stop_message
 from warehouse.config import pad_paths
 from warehouse.errors import BadInput, RunFailure
 
@@ -245,11 +245,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunFailure as exc:
         print(f"pad {args.command}: failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print(f"pad {args.command}: stopped by SIGINT", file=sys.stderr)
-        return EXIT_FAILURE
-    except Stopped as exc:
-        print(f"pad {args.command}: {exc}", file=sys.stderr)
+    except BaseException as exc:
+        # a stop signal, whatever it became on its way up (Stopped, KeyboardInterrupt, or
+        # DuckDB's 'Query interrupted' when it landed inside a query): one line, exit 1
+        stopped = stop_message(exc)
+        if stopped is None:
+            raise
+        print(f"pad {args.command}: {stopped}", file=sys.stderr)
         return EXIT_FAILURE
 
 

@@ -162,7 +162,7 @@ def favourable_families(families: Iterable[FamilyContribution], top: int = 3) ->
 
 
 def _points(points: float, tr: Texts) -> str:
-    return tr._("{points} points", points=tr.points(round(points), sign=True))
+    return tr.in_points(round(points), tr.points(round(points), sign=True))
 
 
 def reasons_html(explanation: Any, tr: Texts, for_client: bool = False) -> str:

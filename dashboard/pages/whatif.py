@@ -224,8 +224,8 @@ def simulated_summary_html(result: WhatIf, edits: dict[str, Any], tr: Texts) -> 
     heading = tr.html("Simulated: {badge} score {score} ({delta} against the published "
                       "{published})",
                       badge=Markup(badge(result.decision, tr)), score=tr.number(result.score),
-                      delta=tr._("{points} points", points=tr.points(result.delta_points,
-                                                                     sign=True)),
+                      delta=tr.in_points(result.delta_points,
+                                         tr.points(result.delta_points, sign=True)),
                       published=tr.number(result.published.score))
     detail = tr._("Changed: {changes}. Probability of payment difficulties {probability} "
                   "(refused above {threshold}).", changes=changed,

@@ -88,3 +88,13 @@ def test_one_point_is_singular_in_the_client_view(lang: str, short: str, clear: 
     tr = texts(lang)
     assert short in self_summary_html(_score(553, 553), tr)
     assert clear in self_summary_html(_score(554, 553), tr)
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("fr", ["1 point", "-1 point", "0 point", "2 points", "1,5 points"]),
+    ("en", ["1 point", "-1 point", "0 points", "2 points", "1.5 points"])])
+def test_points_take_the_number_of_their_value(lang: str, words: list[str]) -> None:
+    tr = texts(lang)
+    shown = [tr.in_points(v, tr.number(v) if v != 1.5 else ("1,5" if lang == "fr" else "1.5"))
+             for v in (1, -1, 0, 2, 1.5)]
+    assert [s.replace("\u2212", "-") for s in shown] == words
