@@ -134,8 +134,18 @@ def stop_and_check_nothing_is_left(schedule: Schedule, signum: int) -> float:
     elapsed = time.monotonic() - started
     for process in alive:
         process.kill()
+    # a zombie has exited (nothing runs, no port or file is held); it only waits for its new
+    # parent, this machine's PID 1, to collect its exit status
+    alive = [process for process in alive if not _zombie(process)]
     assert not alive, f"still running after {STOP_WITHIN}s: {alive}\n{schedule.output()}"
     return elapsed
+
+
+def _zombie(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def records(home: Path) -> list[dict]:
