@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from flows.publish import publish, published_model, refresh_lock
-from flows.refresh import run_refresh
+from flows.refresh import refresh_steps, run_refresh
 from models_ml.registry import find_champion
 from warehouse.config import pad_paths
 from warehouse.dbt_runner import docs_of_published
@@ -85,6 +85,24 @@ def test_refresh_publishes_marts_and_records_the_run(refreshed: Path) -> None:
         == find_champion(refreshed / "models").version
     for moment in (run["started_at"], run["finished_at"]):
         assert datetime.fromisoformat(moment).utcoffset() == timedelta(0), moment
+
+
+def test_every_step_of_the_flow_shows_its_time_in_the_published_run_log(refreshed: Path) -> None:
+    """The step names live in the flow, the run record and the serving view: a step added to one
+    and not the others would lose its time silently."""
+    flow_steps = [step.name for step in refresh_steps()]
+    [run] = records(refreshed)
+    con = duckdb.connect(str(refreshed / "warehouse.duckdb"), read_only=True)
+    shown = con.execute("select * from serving.refresh_runs").df().iloc[0]
+    con.close()
+    for step in flow_steps:
+        assert f"seconds_{step}" in run, step
+        assert f"seconds_{step}" in shown.index, step
+        if run[f"seconds_{step}"] is not None:
+            assert shown[f"seconds_{step}"] == pytest.approx(run[f"seconds_{step}"]), step
+    ran = [step for step in flow_steps if run[f"seconds_{step}"] is not None]
+    assert {"validate_load", "train", "publish"} <= set(ran), ran
+    assert shown["seconds_total"] == pytest.approx(run["seconds_total"])
 
 
 def test_docs_show_the_whole_lineage_of_the_published_warehouse(refreshed: Path,
