@@ -53,14 +53,16 @@ class BucketDone:
 # --- the work of one bucket (runs on a worker) --------------------------------------------------
 
 def marts_of_bucket(bucket: int, job: BucketJob) -> BucketDone:
-    """dbt staging → marts (with tests) on the bucket's clients; tables exported to Parquet."""
-    from warehouse.dbt_runner import build_marts
+    """dbt staging → marts (with tests) on the bucket's clients; tables exported to Parquet.
+    The buckets a process builds share one parse of the dbt project."""
+    from warehouse.dbt_runner import build_marts, shared_manifest
 
     started = time.perf_counter()
     parts = buckets.parts_folder(job.build)
     db = buckets.create_bucket_db(parts, bucket)
     dbt_dir = parts / "dbt" / f"bucket-{bucket}"
-    build_marts(db, target_dir=dbt_dir / "target", log_dir=dbt_dir / "logs")
+    build_marts(db, target_dir=dbt_dir / "target", log_dir=dbt_dir / "logs",
+                manifest=shared_manifest(parts / "dbt" / "parse", database=db))
     buckets.export_tables(parts, bucket, MART_SCHEMAS)
     return BucketDone(bucket, mart_clients(db), time.perf_counter() - started)
 

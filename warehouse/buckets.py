@@ -25,6 +25,10 @@ MULTIPLIER = 2654435761          # floor(2^32 / golden ratio), odd: a bijection 
 MODULUS = 2**32
 RAW_SCHEMA = "raw"
 PARTS_SUFFIX = ".parts"
+# every bucket's DuckDB file has this name (in its own folder): DuckDB names a file's catalog
+# after its stem and dbt records that catalog in the project it parses, so one parse serves
+# every bucket only if their catalogs are named alike
+BUCKET_DB = "bucket.duckdb"
 # the client key of each raw table (bureau_balance is routed through bureau, see split_raw)
 CLIENT_KEY = {
     "application_train": "sk_id_curr", "application_test": "sk_id_curr",
@@ -53,7 +57,7 @@ def parts_folder(build_db: Path) -> Path:
 
 
 def bucket_db_path(parts: Path, bucket: int) -> Path:
-    return parts / f"bucket-{bucket}.duckdb"
+    return parts / f"bucket-{bucket}" / BUCKET_DB
 
 
 def _raw_folder(parts: Path, table: str, bucket: int) -> Path:
@@ -111,6 +115,7 @@ def create_bucket_db(parts: Path, bucket: int) -> Path:
     path = bucket_db_path(parts, bucket)
     for stale in (path, path.with_name(path.name + ".wal")):
         stale.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
         con.execute(f"create schema {RAW_SCHEMA}")

@@ -30,6 +30,7 @@ from warehouse.errors import RunFailure
 log = logging.getLogger(__name__)
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+_PARSED: dict[tuple[Path, str], object] = {}  # shared_manifest's parses, per process
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,28 @@ def _failure_message(command: Sequence[str], nodes: list[NodeResult], exception:
     return f"dbt {command[0]} failed (see the dbt log)"
 
 
+def _cli(args: Sequence[str], target_dir: Path | None, log_dir: Path | None,
+         quiet: bool) -> list[str]:
+    cli = [
+        *args,
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(REPO_ROOT),
+        "--target-path", str(target_dir or DBT_PROJECT_DIR / "target"),
+        "--log-path", str(log_dir or DBT_PROJECT_DIR / "logs"),
+    ]
+    return ["--quiet", *cli] if quiet else cli
+
+
+def _dbt_environment(db_path: Path, threads: int | None) -> dict[str, str]:
+    return {
+        # models may read PAD_HOME (e.g. the run log view); default as the CLI does
+        "PAD_HOME": str(pad_paths().home),
+        "PAD_DBT_PATH": str(Path(db_path).resolve()),
+        "PAD_THREADS": str(threads or duckdb_threads()),
+        "PAD_MEMORY_LIMIT": duckdb_memory_limit(),
+    }
+
+
 def _invoke(
     args: Sequence[str],
     db_path: Path,
@@ -130,28 +153,30 @@ def _invoke(
     target_dir: Path | None,
     log_dir: Path | None,
     quiet: bool,
+    manifest: object | None = None,
 ):
+    """One dbtRunner invocation; with `manifest` (a parsed project) dbt skips its parse."""
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt actually runs
 
-    command = list(args)
-    cli = [
-        *command,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(REPO_ROOT),
-        "--target-path", str(target_dir or DBT_PROJECT_DIR / "target"),
-        "--log-path", str(log_dir or DBT_PROJECT_DIR / "logs"),
-    ]
-    if quiet:
-        cli.insert(0, "--quiet")
-    env = {
-        # models may read PAD_HOME (e.g. the run log view); default as the CLI does
-        "PAD_HOME": str(pad_paths().home),
-        "PAD_DBT_PATH": str(Path(db_path).resolve()),
-        "PAD_THREADS": str(threads or duckdb_threads()),
-        "PAD_MEMORY_LIMIT": duckdb_memory_limit(),
-    }
-    with _environment(env):
-        return dbtRunner().invoke(cli)
+    with _environment(_dbt_environment(db_path, threads)):
+        return dbtRunner(manifest=manifest).invoke(_cli(args, target_dir, log_dir, quiet))
+
+
+def shared_manifest(work_dir: Path, database: Path) -> object:
+    """The dbt project parsed once per process (dbt's `Manifest`), for invocations that would
+    each parse the same, unchanged project: the buckets of a partitioned refresh (a parse is
+    10–30 s on these machines, paid per bucket otherwise). A Dask worker process parses once
+    for all the buckets it builds. The profile (database path, threads) is still read at
+    every invocation; but dbt records the database's catalog (DuckDB: the file's stem) in the
+    parsed nodes, so the manifest serves files named like `database` only."""
+    key = (DBT_PROJECT_DIR, database.stem)
+    if key not in _PARSED:
+        outcome = _invoke(["parse"], work_dir / database.name, threads=1,
+                          target_dir=work_dir / "target", log_dir=work_dir / "logs", quiet=True)
+        if not outcome.success:
+            raise RunFailure(f"dbt parse: {outcome.exception or 'failed'}")
+        _PARSED[key] = outcome.result
+    return _PARSED[key]
 
 
 def run_dbt(
@@ -162,18 +187,19 @@ def run_dbt(
     target_dir: Path | None = None,
     log_dir: Path | None = None,
     quiet: bool = True,
+    manifest: object | None = None,
 ) -> DbtRun:
     """Run one dbt command (e.g. ["build", "--selector", "marts"]) against the DuckDB file `db_path`.
 
     Logs each node's status and time; raises RunFailure naming the first failing node and its
     message. Warnings (e.g. relationship tests on orphans) do not fail the run; they are in
-    the returned `DbtRun.warnings`. The DuckDB file is closed when this returns.
+    the returned `DbtRun.warnings`. The DuckDB file is closed when this returns. `manifest`:
+    a parsed project (`shared_manifest`) dbt runs without parsing again.
     """
     command = list(args)
     started = time.perf_counter()
-    outcome = _invoke(
-        command, db_path, threads=threads, target_dir=target_dir, log_dir=log_dir, quiet=quiet
-    )
+    outcome = _invoke(command, db_path, threads=threads, target_dir=target_dir,
+                      log_dir=log_dir, quiet=quiet, manifest=manifest)
     run = DbtRun(command, time.perf_counter() - started, _node_results(outcome.result))
     for node in run.nodes:
         log.info("dbt %-12s %7.2fs  %s", node.status, node.seconds, node.unique_id)

@@ -78,9 +78,12 @@ def _champion_only(one_machine: Path, home: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.dbt
 def test_partitioned_refresh_publishes_the_one_machine_serving_tables(
-        one_machine: Path, small_raw: Path, tmp_path: Path) -> None:
+        one_machine: Path, small_raw: Path, tmp_path: Path, monkeypatch) -> None:
+    parses = _count_dbt_parses(monkeypatch)
     local = _champion_only(one_machine, tmp_path / "local")
     assert run_refresh(raw=small_raw, retrain=False, paths=pad_paths(local), partitions=4) == 0
+    # the four buckets built in this process share one parse (the serving build parses too)
+    assert len(parses) <= 2
     on_dask = _champion_only(one_machine, tmp_path / "dask")
     assert run_refresh(raw=small_raw, retrain=False, paths=pad_paths(on_dask), partitions=4,
                        dask="local", workers=2) == 0
@@ -96,6 +99,22 @@ def test_partitioned_refresh_publishes_the_one_machine_serving_tables(
         [run] = [json.loads(p.read_text()) for p in (home / "runs").glob("*.json")]
         assert run["status"] == "success" and run["retrained"] is False
         assert not list((home / "build").iterdir())  # bucket files removed after the publish
+
+
+def _count_dbt_parses(monkeypatch) -> list[int]:
+    """Every parse of the dbt project in this process from now on (dbt's own parse function,
+    wrapped)."""
+    import dbt.cli.requires
+
+    parses: list[int] = []
+    real = dbt.cli.requires.parse_manifest
+
+    def counted(*args, **kwargs):
+        parses.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dbt.cli.requires, "parse_manifest", counted)
+    return parses
 
 
 def _same(got: list[tuple], expected: list[tuple], exact: bool) -> bool:
@@ -161,7 +180,8 @@ def test_bad_partition_or_worker_counts_exit_2_with_one_line(argv, tmp_path: Pat
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "flows.cli", *argv], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "flows.cli", *argv], check=False,
+                          capture_output=True,
                           text=True, cwd=tmp_path, env={**os.environ, "PAD_HOME": str(tmp_path)})
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "at least 1" in done.stderr
