@@ -72,3 +72,10 @@ def duckdb_memory_limit() -> str:
     out of memory at full scale: the ~250-aggregate hash tables of two models at once cannot
     spill enough)."""
     return os.environ.get("PAD_MEMORY_LIMIT", "6GB")
+
+
+def marts_memory_limit() -> str:
+    """DuckDB memory limit of the marts build (PAD_MARTS_MEMORY_LIMIT, default 2400MB: with
+    its widest aggregations split into pass tables built one at a time, the full-scale marts
+    build fits, and the load + marts process stays under 3 GB of RSS)."""
+    return os.environ.get("PAD_MARTS_MEMORY_LIMIT", "2400MB")

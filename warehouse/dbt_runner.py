@@ -23,6 +23,7 @@ from warehouse.config import (
     PadPaths,
     duckdb_memory_limit,
     duckdb_threads,
+    marts_memory_limit,
     pad_paths,
 )
 from warehouse.errors import RunFailure
@@ -135,13 +136,16 @@ def _cli(args: Sequence[str], target_dir: Path | None, log_dir: Path | None,
     return ["--quiet", *cli] if quiet else cli
 
 
-def _dbt_environment(db_path: Path, threads: int | None) -> dict[str, str]:
+def _dbt_environment(db_path: Path, threads: int | None, dbt_threads: int | None = None,
+                     memory_limit: str | None = None) -> dict[str, str]:
     return {
         # models may read PAD_HOME (e.g. the run log view); default as the CLI does
         "PAD_HOME": str(pad_paths().home),
         "PAD_DBT_PATH": str(Path(db_path).resolve()),
         "PAD_THREADS": str(threads or duckdb_threads()),
-        "PAD_MEMORY_LIMIT": duckdb_memory_limit(),
+        # models dbt runs at once (profiles.yml); default: as many as DuckDB threads
+        "PAD_DBT_THREADS": str(dbt_threads or threads or duckdb_threads()),
+        "PAD_MEMORY_LIMIT": memory_limit or duckdb_memory_limit(),
     }
 
 
@@ -154,11 +158,13 @@ def _invoke(
     log_dir: Path | None,
     quiet: bool,
     manifest: object | None = None,
+    dbt_threads: int | None = None,
+    memory_limit: str | None = None,
 ):
     """One dbtRunner invocation; with `manifest` (a parsed project) dbt skips its parse."""
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt actually runs
 
-    with _environment(_dbt_environment(db_path, threads)):
+    with _environment(_dbt_environment(db_path, threads, dbt_threads, memory_limit)):
         return dbtRunner(manifest=manifest).invoke(_cli(args, target_dir, log_dir, quiet))
 
 
@@ -188,6 +194,8 @@ def run_dbt(
     log_dir: Path | None = None,
     quiet: bool = True,
     manifest: object | None = None,
+    dbt_threads: int | None = None,
+    memory_limit: str | None = None,
 ) -> DbtRun:
     """Run one dbt command (e.g. ["build", "--selector", "marts"]) against the DuckDB file `db_path`.
 
@@ -199,7 +207,8 @@ def run_dbt(
     command = list(args)
     started = time.perf_counter()
     outcome = _invoke(command, db_path, threads=threads, target_dir=target_dir,
-                      log_dir=log_dir, quiet=quiet, manifest=manifest)
+                      log_dir=log_dir, quiet=quiet, manifest=manifest,
+                      dbt_threads=dbt_threads, memory_limit=memory_limit)
     run = DbtRun(command, time.perf_counter() - started, _node_results(outcome.result))
     for node in run.nodes:
         log.info("dbt %-12s %7.2fs  %s", node.status, node.seconds, node.unique_id)
@@ -218,8 +227,13 @@ def build_marts(
     """Build and test staging → intermediate → marts on `db_path`.
 
     `full_checks` adds the tests tagged full_scan (the bureau_balance key and the orphan
-    warnings on the big child tables, which the loader already checks or reports)."""
+    warnings on the big child tables, which the loader already checks or reports).
+    One model at a time (every DuckDB query already uses all `threads`): two wide aggregations
+    at once would need their hash tables together, which DuckDB cannot spill; the memory
+    limit is the marts' own (config.marts_memory_limit)."""
     selector = "marts_full_checks" if full_checks else "marts"
+    kwargs.setdefault("dbt_threads", 1)
+    kwargs.setdefault("memory_limit", marts_memory_limit())
     return run_dbt(["build", "--selector", selector], db_path, threads=threads, **kwargs)
 
 

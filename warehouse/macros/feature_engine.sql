@@ -204,33 +204,67 @@
     ) }}
 {%- endmacro %}
 
+{#- The 'agg' features of a list, in `passes` blocks of (nearly) equal size, in order. -#}
+{% macro aggregate_chunks(features, passes) -%}
+    {%- set aggregates = [] -%}
+    {%- for f in features if f['stage'] == 'agg' -%}{%- do aggregates.append(f) -%}{%- endfor -%}
+    {%- set per_pass = [((aggregates | length) / passes) | round(0, 'ceil') | int, 1] | max -%}
+    {#- (no aggregates only happens at parse time, when the specs are not expanded) -#}
+    {{ return((aggregates | batch(per_pass) | list) or [[]]) }}
+{%- endmacro %}
+
+{#- One block of aggregates grouped by key: `select key, <aggregates> from relation group by key`. -#}
+{% macro aggregate_pass_select(chunk, relation, key) -%}
+    select
+        {{ key }},
+        {{ feature_select_list(chunk, 'agg') }}
+    from {{ relation }}
+    group by {{ key }}
+{%- endmacro %}
+
+{#- `select * from r1 inner join r2 using (key) …`: passes that group the same rows by the same
+    key hold the same keys, so they join 1:1. -#}
+{% macro join_passes(relations, key='sk_id_curr') -%}
+    select *
+    from {{ relations[0] }}
+    {%- for relation in relations[1:] %}
+    inner join {{ relation }} using ({{ key }})
+    {%- endfor %}
+{%- endmacro %}
+
 {#- The 'agg' features of `relation` grouped by `key`, as CTEs <cte>_pass_1..k joined into
     <cte>: one GROUP BY per block of at most `max_per_pass` aggregates. Why not one pass: DuckDB
     keeps every aggregate state of a group in one hash-table row, and with ~250 aggregates the
     rows get so wide that updates thrash the cache; on previous_application at full scale (~250
     aggregates) two passes over a materialised input took ~30 % less CPU than one wide pass.
     Every pass groups the same rows by the same key, so the passes hold the same keys and join
-    1:1. More than one pass reads `relation` more than once: make it cheap or MATERIALIZED. -#}
+    1:1. More than one pass reads `relation` more than once: make it cheap or MATERIALIZED.
+    The passes of one query are alive together; to bound memory, see aggregation_pass_model. -#}
 {% macro aggregate_in_passes(features, relation, key='sk_id_curr', cte='aggregated', max_per_pass=128) -%}
-    {%- set aggregates = [] -%}
-    {%- for f in features if f['stage'] == 'agg' -%}{%- do aggregates.append(f) -%}{%- endfor -%}
-    {#- (no aggregates only happens at parse time, when the specs are not expanded) -#}
-    {%- set passes = [((aggregates | length) / max_per_pass) | round(0, 'ceil') | int, 1] | max -%}
-    {%- set per_pass = [((aggregates | length) / passes) | round(0, 'ceil') | int, 1] | max -%}
-    {%- for chunk in (aggregates | batch(per_pass) | list) or [[]] %}
+    {%- set count = feature_names(features, 'agg') | length -%}
+    {%- set passes = [(count / max_per_pass) | round(0, 'ceil') | int, 1] | max -%}
+    {%- set names = [] -%}
+    {%- for chunk in aggregate_chunks(features, passes) %}
+    {%- do names.append(cte ~ '_pass_' ~ loop.index) %}
 {{ cte }}_pass_{{ loop.index }} as (
-    select
-        {{ key }},
-        {{ feature_select_list(chunk, 'agg') }}
-    from {{ relation }}
-    group by {{ key }}
+    {{ aggregate_pass_select(chunk, relation, key) }}
 ),
 {% endfor %}
 {{ cte }} as (
-    select *
-    from {{ cte }}_pass_1
-    {%- for index in range(2, passes + 1) %}
-    inner join {{ cte }}_pass_{{ index }} using ({{ key }})
-    {%- endfor %}
+    {{ join_passes(names, key) }}
 )
+{%- endmacro %}
+
+{#- Pass `pass_number` of `passes` as the whole body of a model (one table per pass): a hash
+    aggregate keeps all its states in memory (DuckDB does not spill the wide states of ~250
+    aggregates per client: the full-scale previous-applications aggregation ran out of memory
+    at 2.4 GB in one query, whatever the split into CTE passes), so the widest aggregations are
+    split into models of ~64 aggregates, built one after the other, and joined by a model of
+    their own (join_passes). -#}
+{% macro aggregation_pass_model(features, relation, pass_number, passes, key='sk_id_curr') -%}
+    {%- set chunks = aggregate_chunks(features, passes) -%}
+    {%- if execute and chunks | length != passes -%}
+        {{ exceptions.raise_compiler_error(passes ~ ' passes asked, ' ~ (chunks | length) ~ ' blocks of aggregates') }}
+    {%- endif -%}
+{{ aggregate_pass_select(chunks[pass_number - 1] if execute else [], relation, key) }}
 {%- endmacro %}

@@ -1,15 +1,18 @@
+{{ config(materialized='view') }}
 {#- Grain: one row per client with at least one previous application (sk_id_curr). All /
-    approved / refused / latest / 12-month / running splits by FILTER, in a few narrow passes
-    over the enriched applications (specs: previous_application_features()). -#}
+    approved / refused / latest / 12-month / running splits by FILTER, in four passes over the
+    enriched applications built as their own tables (int_previous_applications_aggregated_pass_*),
+    joined here, as a view: the mart reads the pass tables, no ~250-column copy in between
+    (specs: previous_application_features()). -#}
 {%- set features = previous_application_features() if execute else [] -%}
 with
 
-previous_applications as materialized (
-    -- computed once (window, Newton steps) and read by each aggregation pass
-    select * from {{ ref('int_previous_applications_enriched') }}
+aggregated as (
+    {{ join_passes([ref('int_previous_applications_aggregated_pass_1'),
+                    ref('int_previous_applications_aggregated_pass_2'),
+                    ref('int_previous_applications_aggregated_pass_3'),
+                    ref('int_previous_applications_aggregated_pass_4')]) }}
 ),
-
-{{ aggregate_in_passes(features, 'previous_applications') }},
 
 derived as (
     select

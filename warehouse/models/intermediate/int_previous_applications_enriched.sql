@@ -1,8 +1,8 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 {#- Grain: one row per previous application (sk_id_prev). Adds the per-row measures the
     aggregation needs: app_credit_perc, the reconstructed interest rate, the recency rank.
-    A view: its only reader materialises it in memory once (writing it as a table cost more
-    than it saved at full scale). -#}
+    A table: the four aggregation passes (int_previous_applications_aggregated_pass_*) read it,
+    and the window and the Newton steps are computed once. -#}
 with
 
 previous_applications as (
