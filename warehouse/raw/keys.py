@@ -18,7 +18,7 @@ from warehouse.errors import BadInput, RunFailure
 from warehouse.raw.schema import Table
 
 if TYPE_CHECKING:
-    from warehouse.raw.validate import FileLayout
+    from warehouse.raw.layout import FileLayout
 
 RAW_SCHEMA = "raw"
 # A composite key (id, month) with months in [-MONTH_SPAN + 1, 0] is checked as one bit per month

@@ -1,0 +1,243 @@
+"""The typed read of one raw file into schema `raw`: one DuckDB pass with rejects tables (no
+Python row loops) that checks malformed rows, wrong field counts, invalid UTF-8, non-numeric
+values, non-integral or non-finite numbers; each failure becomes one `BadInput` line naming
+file, physical line (header = line 1), column and value. The files are read concurrently, one
+DuckDB connection each (`read_files`): DuckDB 2.0's CSV reader keeps one core busy per file.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from warehouse.errors import BadInput, RunFailure
+from warehouse.raw.keys import iter_records
+from warehouse.raw.layout import HEADER_MAX_BYTES, FileLayout, shorten
+from warehouse.raw.schema import Column
+from warehouse.raw.sql import RAW_SCHEMA, quote_ident, quote_literal
+
+REJECTS_KEPT = 10_000  # bounds memory when a whole file is bad; the first error is what we report
+INT64_LIMIT = 9.2e18  # below 2**63, so the DOUBLE -> BIGINT cast cannot overflow
+BAD_VALUE_MARK = "PAD_BAD_VALUE"
+SCAN_CHUNK_BYTES = 16 * 1024 * 1024
+
+T = TypeVar("T")
+
+
+def read_files(con: duckdb.DuckDBPyConnection, layouts: list[FileLayout], workers: int,
+               read_one: Callable[[duckdb.DuckDBPyConnection, FileLayout], T]) -> list[T]:
+    """`read_one(connection, layout)` for every file, `workers` at a time, each on its own
+    connection to the database of `con`; results in `layouts` order.
+
+    Errors are raised in `layouts` order too, so the error reported does not depend on which
+    read finished first. A stop (Ctrl-C, SIGTERM) or an error interrupts the reads in flight.
+    """
+    database = con.execute("SELECT current_database()").fetchone()[0]
+    cursors = [con.cursor() for _ in layouts]
+    for cursor in cursors:
+        cursor.execute(f"USE {quote_ident(database)}")  # a new connection starts in `memory`
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    futures = []
+    try:
+        futures = [pool.submit(read_one, cursor, layout)
+                   for cursor, layout in zip(cursors, layouts, strict=True)]
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        for cursor in cursors:
+            cursor.interrupt()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        for cursor in cursors:
+            cursor.close()
+
+
+
+def read_types(layout: FileLayout) -> dict[str, str]:
+    """DuckDB types for the read, in file order.
+
+    Integers are read as DOUBLE and checked before the BIGINT cast, because DuckDB's CSV reader
+    silently rounds '1.5' (and accepts '0x10') when asked for BIGINT.
+    """
+    types = {}
+    for name in layout.read_names():
+        if name.startswith("__extra_"):
+            types[name] = "VARCHAR"
+        else:
+            types[name] = "VARCHAR" if layout.table.column(name).dtype == "str" else "DOUBLE"
+    return types
+
+
+def select_expression(column: Column) -> str:
+    """Cast one read column to its warehouse type; a bad number aborts with a marked error."""
+    src = quote_ident(column.name)
+    bad = f"error(concat('{BAD_VALUE_MARK}|{column.name}|', CAST({src} AS VARCHAR)))"
+    if column.dtype == "int":
+        ok = f"{src} IS NULL OR ({src} = trunc({src}) AND abs({src}) < {INT64_LIMIT})"
+        return f"CASE WHEN {ok} THEN CAST({src} AS BIGINT) ELSE {bad} END AS {column.sql_name}"
+    if column.dtype == "float":
+        ok = f"{src} IS NULL OR isfinite({src})"
+        return f"CASE WHEN {ok} THEN {src} ELSE {bad} END AS {column.sql_name}"
+    return f"{src} AS {column.sql_name}"
+
+
+def read_table(con: duckdb.DuckDBPyConnection, layout: FileLayout) -> int:
+    """CREATE raw.<table> from the CSV in one parallel pass; raise the first bad row; row count."""
+    name = layout.table.name
+    rejects, scan = f"rejects_{name}", f"rejects_scan_{name}"
+    columns = ", ".join(f"{quote_literal(k)}: {quote_literal(v)}"
+                        for k, v in read_types(layout).items())
+    select = ",\n  ".join(select_expression(c) for c in layout.table.columns)
+    sql = f"""
+        CREATE OR REPLACE TABLE {RAW_SCHEMA}.{name} AS
+        SELECT {select}
+        FROM read_csv({quote_literal(str(layout.path))},
+            columns = {{{columns}}}, header = true, auto_detect = false,
+            delim = ',', quote = '"', escape = '"', null_padding = false, strict_mode = true,
+            store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{scan}',
+            rejects_limit = {REJECTS_KEPT})
+    """
+    try:
+        con.execute(sql)
+    except duckdb.Error as exc:
+        raise_bad_value(exc, layout)
+    raise_first_reject(con, rejects, layout)
+    con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {scan}")
+    rows = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{name}").fetchone()[0]
+    if rows == 0:
+        raise BadInput(f"{layout.file}: no data rows (header only)")
+    return rows
+
+
+def raise_first_reject(con: duckdb.DuckDBPyConnection, rejects: str, layout: FileLayout) -> None:
+    """Turn the earliest rejected row into one BadInput line (nothing rejected: return)."""
+    found = con.execute(f"""
+        SELECT line_byte_position, column_idx, column_name, error_type, csv_line, error_message
+        FROM {rejects} ORDER BY line_byte_position, byte_position LIMIT 1
+    """).fetchone()
+    if found is None:
+        return
+    line_pos, column_idx, column_name, error_type, csv_line, message = found
+    # A short row yields one reject per missing field: count rows, not rejects.
+    total = con.execute(f"SELECT count(DISTINCT line_byte_position) FROM {rejects}").fetchone()[0]
+    line, raw_line = locate_reject(layout.path, line_pos)
+    try:
+        # DuckDB only checks UTF-8 in text columns and shows bad bytes as '?' in `csv_line`;
+        # the line's own bytes tell an encoding problem from a bad number, and give the value.
+        csv_line = raw_line.decode("utf-8") if raw_line else csv_line
+    except UnicodeDecodeError:
+        error_type = "INVALID ENCODING"
+    text = describe_reject(error_type, column_idx, column_name, csv_line, message)
+    more = ""
+    if total > 1:
+        plus = "+" if total >= REJECTS_KEPT else ""
+        more = f" ({total - 1:,}{plus} more bad rows in this file)"
+    raise BadInput(f"{layout.file}: line {line}{text}{more}")
+
+
+def locate_reject(path: Path, line_byte_position: int) -> tuple[int, bytes]:
+    """Physical line number (header = 1) and bytes of the line a reject starts on.
+
+    DuckDB's own `line` counts CSV records, so it is wrong after a quoted field spanning lines;
+    `line_byte_position` is exact but 1-based and points just past the previous record: at the
+    row itself, at the '\n' of the previous line's CRLF, or at blank lines DuckDB skipped. So:
+    count the newlines before it, then step over what is left of blank or half-read lines.
+    """
+    offset = max(line_byte_position - 1, 0)
+    line = count_newlines(path, offset) + 1
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        while chunk := handle.readline(HEADER_MAX_BYTES):
+            if chunk.strip(b"\r\n"):
+                return line, chunk.rstrip(b"\r\n")
+            line += chunk.endswith(b"\n")
+    return line, b""
+
+
+def count_newlines(path: Path, end: int) -> int:
+    """Number of '\n' in the first `end` bytes of a file, read in chunks."""
+    newlines = 0
+    with path.open("rb") as handle:
+        while end > 0:
+            chunk = handle.read(min(SCAN_CHUNK_BYTES, end))
+            if not chunk:
+                break
+            newlines += chunk.count(b"\n")
+            end -= len(chunk)
+    return newlines
+
+
+def describe_reject(error_type: str, column_idx: int | None, column_name: str | None,
+                    csv_line: str | None, message: str) -> str:
+    """The part of the message after 'file: line N' for one DuckDB reject."""
+    expected = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message or "")
+    if error_type == "CAST":
+        value = field_value(csv_line, column_idx, message)
+        return f", column {column_name}: {shorten(value)!r} is not a number"
+    if error_type == "MISSING COLUMNS" and expected:
+        return (f": expected {expected[1]} fields, found {expected[2]}"
+                " (truncated or malformed row)")
+    if error_type == "TOO MANY COLUMNS" and expected:
+        return f": expected {expected[1]} fields, found {expected[2]}"
+    if error_type in ("INVALID ENCODING", "INVALID UNICODE"):
+        return ": invalid UTF-8 byte sequence (the file must be UTF-8 encoded)"
+    if error_type == "UNQUOTED VALUE":
+        return ": unterminated or misplaced quote"
+    if error_type == "LINE SIZE OVER MAXIMUM":
+        return ": line too long (not a CSV row?)"
+    return f": {error_type.lower()}: {message}"
+
+
+def field_value(csv_line: str | None, column_idx: int | None, message: str) -> str:
+    """The offending field's text: parsed from the rejected line, else from DuckDB's message."""
+    if csv_line and column_idx:
+        fields = next(csv.reader([csv_line.strip("\r\n")]), [])
+        if 0 < column_idx <= len(fields):
+            return fields[column_idx - 1]
+    quoted = re.search(r'Could not convert string "(.*)" to', message or "")
+    return quoted[1] if quoted else "?"
+
+
+def raise_bad_value(exc: duckdb.Error, layout: FileLayout) -> None:
+    """A marked error from `select_expression`: find the value's line in Python and raise.
+
+    Only reached on bad input, so the Python scan (which stops at the value) is affordable.
+    """
+    marked = re.search(rf"{BAD_VALUE_MARK}\|([^|]+)\|", str(exc))
+    if not marked:
+        raise RunFailure(f"{layout.file}: reading failed: {exc}") from None
+    column = layout.table.column(marked[1])
+    index = layout.field_index(column.name)
+    for line, fields in iter_records(layout.path):
+        if index < len(fields):
+            reason = number_problem(fields[index], column.dtype)
+            if reason:
+                raise BadInput(f"{layout.file}: line {line}, column {column.name}: "
+                               f"{shorten(fields[index])!r} {reason}") from None
+    raise RunFailure(f"{layout.file}: column {column.name}: {exc}") from None
+
+
+def number_problem(text: str, dtype: str) -> str | None:
+    """Why a field DuckDB parsed as a number is unacceptable, mirroring `select_expression`."""
+    if text.strip() == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return "is not a number"
+    if not math.isfinite(value):
+        return "is not a finite number"
+    if dtype == "int" and value != math.trunc(value):
+        return "is not an integer"
+    if dtype == "int" and abs(value) >= INT64_LIMIT:
+        return "is out of the integer range"
+    return None
+
