@@ -33,23 +33,26 @@ T = TypeVar("T")
 def read_files(con: duckdb.DuckDBPyConnection, layouts: list[FileLayout], workers: int,
                read_one: Callable[[duckdb.DuckDBPyConnection, FileLayout], T]) -> list[T]:
     """`read_one(connection, layout)` for every file, `workers` at a time, each on its own
-    connection to the database of `con`; results in `layouts` order.
+    connection to the database of `con`, largest file first (so the last one read alone is a
+    small one); results in `layouts` order.
 
-    Errors are raised in `layouts` order too, so the error reported does not depend on which
-    read finished first. A stop (Ctrl-C, SIGTERM) or an error interrupts the reads in flight.
+    Errors are raised in `layouts` order too, as a read one file after the other would: the
+    error reported does not depend on which read finished first. A stop (Ctrl-C, SIGTERM) or an
+    error interrupts the reads in flight.
     """
     database = con.execute("SELECT current_database()").fetchone()[0]
     cursors = [con.cursor() for _ in layouts]
     for cursor in cursors:
         cursor.execute(f"USE {quote_ident(database)}")  # a new connection starts in `memory`
+    largest_first = sorted(range(len(layouts)), key=lambda i: -layouts[i].path.stat().st_size)
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
-    futures = []
+    futures = {}
     try:
-        futures = [pool.submit(read_one, cursor, layout)
-                   for cursor, layout in zip(cursors, layouts, strict=True)]
-        return [future.result() for future in futures]
+        for i in largest_first:
+            futures[i] = pool.submit(read_one, cursors[i], layouts[i])
+        return [futures[i].result() for i in range(len(layouts))]
     except BaseException:
-        for future in futures:
+        for future in futures.values():
             future.cancel()
         for cursor in cursors:
             cursor.interrupt()

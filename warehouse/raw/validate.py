@@ -209,14 +209,11 @@ def read_checked(con: duckdb.DuckDBPyConnection, files: RawFiles) -> ValidationR
             check_identifiers(connection, layout)
         return rows
 
-    # largest first, so the last file read alone is a small one
-    by_size = sorted(layouts, key=lambda lay: lay.path.stat().st_size, reverse=True)
-    counts = dict(zip((lay.table.name for lay in by_size),
-                      read_files(con, by_size, duckdb_threads(), read_and_check), strict=True))
-    for layout in layouts:
+    counts = read_files(con, layouts, duckdb_threads(), read_and_check)
+    for layout, rows in zip(layouts, counts, strict=True):
         report.tables.append(
-            TableStats(layout.table.name, layout.file, counts[layout.table.name],
-                       len(layout.table.columns), layout.path.stat().st_size)
+            TableStats(layout.table.name, layout.file, rows, len(layout.table.columns),
+                       layout.path.stat().st_size)
         )
         report.warnings += layout.warnings()
     with clock.phase("key checks train/test"):

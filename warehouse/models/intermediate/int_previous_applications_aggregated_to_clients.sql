@@ -1,9 +1,8 @@
-{{ config(materialized='view') }}
 {#- Grain: one row per client with at least one previous application (sk_id_curr). All /
     approved / refused / latest / 12-month / running splits by FILTER, in four passes over the
     enriched applications built as their own tables (int_previous_applications_aggregated_pass_*),
-    joined here, as a view: the mart reads the pass tables, no ~250-column copy in between
-    (specs: previous_application_features()). -#}
+    joined here (specs: previous_application_features()). A table, as the other client-grain
+    aggregates: the what-if scoring reads one client's row of it (models_ml.feature_sql). -#}
 {%- set features = previous_application_features() if execute else [] -%}
 with
 

@@ -1,6 +1,9 @@
 {#- Grain: one row per client (sk_id_curr), history and pending: population, target, then every
     model feature in feature_catalog order. Joins client-grain tables only (no fan-out). -#}
-{{ config(persist_docs={'relation': true, 'columns': false}) }}
+{#- Written one bucket of clients at a time (materialization client_bucketed_table): one
+    statement over all clients needs more memory than DuckDB can spill at full scale. -#}
+{{ config(materialized='client_bucketed_table', client_buckets=4,
+          persist_docs={'relation': true, 'columns': false}) }}
 {%- set features = all_features() if execute else [] -%}
 with
 
