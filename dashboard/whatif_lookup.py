@@ -10,6 +10,7 @@ candidate application is an Arrow table registered on the request's own cursor.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from dashboard.lookup.sql import (
     ClientNotFound,
     InvalidRequest,
     S,
+    WarehouseUnavailable,
     check_id,
     client_not_found,
 )
@@ -49,6 +51,7 @@ from models_ml.whatif import (
     read_whatif_model,
     validate_edits,
 )
+from warehouse.errors import RunFailure
 
 # on demand the round trips cost, not the rows: 15 probes per bracket and round find a
 # lever's boundary among ~5,000 grid values in 3–4 rounds instead of 13
@@ -68,22 +71,39 @@ class WhatIfLookup:
     def __init__(self, lookup: Lookup) -> None:
         self.lookup = lookup
         self._features = Coalescer(self._feature_rows)
+        self._point_lock = threading.Lock()
 
     def _model(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> WhatIfModel:
         return snap.cached("whatif_model", lambda: read_whatif_model(
             cur, f"{S}.whatif_model"))
 
     def _point(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> PointLookup:
-        return snap.cached("whatif_point", lambda: self._model(snap, cur).point_lookup(
-            cur, PUBLISHED))
+        """Per snapshot, with every client's published features in memory (loaded once: the
+        lock keeps a recourse and the what-if batch from loading them twice at once)."""
+        with self._point_lock:
+            return snap.cached("whatif_point", lambda: self._model(snap, cur).point_lookup(
+                cur, PUBLISHED, in_memory=True))
+
+    def _applications(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> ClientRows:
+        """Every client's raw editable columns, held in memory per snapshot (≈ 30 MB at 356k
+        clients)."""
+        return snap.cached("whatif_applications", lambda: load_applications(cur, PUBLISHED))
+
+    def warm(self) -> None:
+        """Load the current snapshot's what-if state now (the API at start and after each
+        publish, see Lookup.also_warm) instead of in the first what-if: seconds at full
+        scale. Quiet when nothing (or no what-if model) is published: requests say why."""
+        try:
+            with self.lookup.snapshots.session() as (snap, cur):
+                self._point(snap, cur)
+                self._applications(snap, cur)
+        except (WarehouseUnavailable, RunFailure):
+            pass
 
     def _application(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection, sk_id_curr: int
                      ) -> dict[str, Any]:
-        """The editable fields as published, from every client's raw application columns
-        held in memory per snapshot (≈ 30 MB at 356k clients)."""
-        rows = snap.cached("whatif_applications",
-                           lambda: load_applications(cur, PUBLISHED))
-        raw = rows.row(sk_id_curr)
+        """The editable fields as published."""
+        raw = self._applications(snap, cur).row(sk_id_curr)
         if raw is None:
             raise client_not_found(sk_id_curr)
         return {name: from_raw(name, raw[spec.raw_column]) for name, spec in FIELDS.items()}

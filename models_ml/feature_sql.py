@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -32,6 +33,9 @@ import numpy as np
 from models_ml.features import arrow_to_matrix
 from models_ml.sql_prune import depends_on, needed_names, parse, prune_select_lists
 from warehouse.errors import RunFailure
+
+if TYPE_CHECKING:
+    from models_ml.published_columns import PublishedColumns
 
 FEATURE_SQL_TABLE = "marts.feature_sql"
 STAGING_MODEL = "stg_homecredit__applications"
@@ -191,7 +195,7 @@ class MartRows:
 def mart_rows(cur: duckdb.DuckDBPyConnection, catalog: str) -> MartRows:
     """The rowid of every client in marts.client_features (≈ 15 ms at 356k clients). Valid
     for as long as the same file stays attached read-only."""
-    table = cur.execute(f"select {KEY}, rowid from {_quoted(catalog)}.marts.client_features "
+    table = cur.execute(f"select {KEY}, rowid from {quoted(catalog)}.marts.client_features "
                         f"order by {KEY}").fetchnumpy()
     return MartRows(ids=np.asarray(table[KEY], dtype=np.int64),
                     rowids=np.asarray(table["rowid"], dtype=np.int64))
@@ -205,6 +209,8 @@ class PointLookup:
     rows: MartRows
     columns: dict[str, list[str]]
     mart_types: dict[str, str]   # the mart's column → its DuckDB type
+    # the published features an edit cannot change, in memory (models_ml.published_columns)
+    memory: PublishedColumns | None = None
 
 
 def point_lookup(cur: duckdb.DuckDBPyConnection, template: str, features: list[str],
@@ -223,7 +229,7 @@ def point_lookup(cur: duckdb.DuckDBPyConnection, template: str, features: list[s
 AS_STORED = {"DOUBLE", "BIGINT", "INTEGER"}
 
 
-def _as_double(feature: str, types: dict[str, str] | None) -> str:
+def as_double(feature: str, types: dict[str, str] | None) -> str:
     if types is not None and types.get(feature) in AS_STORED:
         return f'"{feature}"'
     return f'cast("{feature}" as double) as "{feature}"'
@@ -237,14 +243,14 @@ def published_features(cur: duckdb.DuckDBPyConnection, catalog: str, features: l
     (PointLookup.mart_types) saves the casts that change nothing."""
     where = f"rowid = any([{literal_ids(rowids)}])" if rowids is not None else \
         f"{KEY} in ({ids})"
-    table = cur.execute(f"select {KEY}, " + ", ".join(_as_double(f, types) for f in features)
-                        + f" from {_quoted(catalog)}.marts.client_features where {where}"
+    table = cur.execute(f"select {KEY}, " + ", ".join(as_double(f, types) for f in features)
+                        + f" from {quoted(catalog)}.marts.client_features where {where}"
                         ).to_arrow_table()
     X = arrow_to_matrix(table, features, np.float64)
     return {int(k): X[i] for i, k in enumerate(table.column(KEY).to_numpy())}
 
 
-def _quoted(catalog: str) -> str:
+def quoted(catalog: str) -> str:
     return '"' + catalog.replace('"', '""') + '"'
 
 
@@ -261,11 +267,11 @@ def bind_catalog(template: str, catalog: str, ids: str | None = None,
     hundreds of columns of all 356k clients the optimiser would otherwise scan. `columns`
     (`template_columns`) names what the restricted tables select instead of `*`: binding the
     ~830 columns of the input tables was a third of a point lookup's planning."""
-    quoted = _quoted(catalog)
+    in_catalog = quoted(catalog)
 
     def table(match: re.Match[str]) -> str:
         schema, name = match.groups()
-        ref = f"{quoted}.{schema}.{name}"
+        ref = f"{in_catalog}.{schema}.{name}"
         chosen = ", ".join(f'"{c}"' for c in columns[name]) if columns and name in columns \
             else "*"
         return f"(select {chosen} from {ref} where {KEY} in ({ids}))" if ids else ref

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from models_ml.feature_sql import (
 )
 from models_ml.features import connect, list_feature_columns, model_input, read_catalog
 from models_ml.metrics import Calibration, sigmoid
+from models_ml.published_columns import load_published_columns
 from models_ml.registry import find_champion, get_model, load_scoring_model
 from models_ml.scaling import scaling_from_record, scaling_record
 from warehouse.errors import RunFailure
@@ -219,9 +220,23 @@ class WhatIfModel:
               columns: dict[str, list[str]] | None = None) -> str:
         return bind_catalog(self.query_template, catalog, ids, columns)
 
-    def point_lookup(self, cur: duckdb.DuckDBPyConnection, catalog: str) -> PointLookup:
-        """What `features` needs to look a few clients up cheaply (once per snapshot)."""
-        return point_lookup(cur, self.query_template, self.edited, catalog)
+    @property
+    def kept(self) -> list[str]:
+        """The model's features an edit cannot change: the client's published values."""
+        edited = set(self.edited)
+        return [f for f in self.model.features if f not in edited]
+
+    def point_lookup(self, cur: duckdb.DuckDBPyConnection, catalog: str,
+                     in_memory: bool = False) -> PointLookup:
+        """What `features` needs to look a few clients up cheaply (once per snapshot);
+        `in_memory` also holds every client's `kept` features in memory (a server's choice:
+        seconds to load and hundreds of MB at full scale, then no mart read per lookup)."""
+        point = point_lookup(cur, self.query_template, self.edited, catalog)
+        if not in_memory or not self.kept:
+            return point
+        rows = int(point.rows.rowids.max(initial=-1)) + 1
+        return replace(point, memory=load_published_columns(cur, catalog, self.kept, rows,
+                                                            point.mart_types))
 
     def features(self, cur: duckdb.DuckDBPyConnection, candidates: pa.Table, catalog: str,
                  point: PointLookup | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -237,10 +252,16 @@ class WhatIfModel:
         try:
             keys, computed = compute_features(cur, self.query(catalog, ids, columns),
                                               self.edited)
-            kept = [f for f in self.model.features if f not in set(self.edited)]
-            published = published_features(
-                cur, catalog, kept, ids, rowids,
-                point.mart_types if point is not None else None) if kept else {}
+            kept = self.kept
+            if not kept:
+                published: dict[int, np.ndarray] = {}
+            elif rowids is not None and point is not None and point.memory is not None:
+                published = dict(zip(clients.tolist(), point.memory.take(rowids),
+                                     strict=True))
+            else:
+                published = published_features(
+                    cur, catalog, kept, ids, rowids,
+                    point.mart_types if point is not None else None)
         finally:
             cur.unregister(CANDIDATES)
         return keys, self._assemble(keys, candidates, computed, kept, published)

@@ -3,6 +3,7 @@
 `Snapshots` of the published file."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from dashboard.blocks import BLOCK_CLIENTS
@@ -46,6 +47,11 @@ class Lookup:
         self.snapshots = Snapshots(self.warehouse, threads, memory_limit, block_clients,
                                    on_publish=self.warm if warm_publishes else None)
         self._warm_key: FileKey | None = None   # the file `warm` has loaded completely
+        self._also_warm: list[Callable[[], object]] = []
+
+    def also_warm(self, load: Callable[[], object]) -> None:
+        """Have `warm` run `load` too, after its own loads (the API's what-if state)."""
+        self._also_warm.append(load)
 
     def close(self) -> None:
         self.snapshots.close()
@@ -72,6 +78,8 @@ class Lookup:
             except WarehouseUnavailable:
                 pass
         self._warm_key = warmed
+        for load in self._also_warm:
+            load()
         return True
 
     def is_warm(self) -> bool:

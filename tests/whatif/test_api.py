@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard.api import create_app
-from models_ml.whatif import FIELDS
+from models_ml.whatif import FIELDS, candidates_table, read_whatif_model
 
 pytestmark = [pytest.mark.slow, pytest.mark.dbt]
 
@@ -206,3 +209,37 @@ def test_the_decision_notice_says_what_it_would_take(wlookup, wcon: duckdb.DuckD
     [refused] = reachable_refused(wcon)
     expected = [o.text for o in whatif_source(wlookup).recourse(refused).options]
     assert expected and recourse_texts(wlookup, refused, texts("en")) == expected
+
+
+def test_a_publish_brings_the_new_snapshots_published_features(
+        published: Path, tmp_path: Path, wcon: duckdb.DuckDBPyConnection) -> None:
+    """The published features held in memory belong to one snapshot: after a publish, a
+    what-if reads the new file's values (here the client's strongest unedited driver set to
+    missing), as the batch path on that file computes them."""
+    [sk_id_curr] = client_ids(wcon, "s.decision = 'refuse'", limit=1)
+    engine = read_whatif_model(wcon.cursor(), "published.serving.whatif_model")
+    [feature] = [r[0] for r in wcon.execute(
+        "select feature_name from published.serving.client_drivers where sk_id_curr = ? "
+        "and feature_name in (select unnest(?)) order by abs(shap_value) desc limit 1",
+        [sk_id_curr, engine.kept]).fetchall()]
+    served = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(published, served)
+    changed = tmp_path / "next.duckdb"
+    shutil.copyfile(published, changed)
+    with duckdb.connect(str(changed)) as con:
+        con.execute(f'update marts.client_features set "{feature}" = null '
+                    "where sk_id_curr = ?", [sk_id_curr])
+    path, body = f"/clients/{sk_id_curr}/what-if", {"edits": {"children": 0}}
+    with TestClient(create_app(served)) as client:
+        before = client.post(path, json=body).json()
+        os.replace(changed, served)
+        after = client.post(path, json=body).json()
+    con = duckdb.connect(":memory:")
+    con.execute(f"attach '{served}' as published (read_only)")
+    ids = np.array([sk_id_curr], dtype=np.int64)
+    keys, X = engine.features(con.cursor(), candidates_table(ids, ids, [body["edits"]]),
+                              "published")
+    expected = engine.explain_rows(keys, X).scores.column("probability_default")[0].as_py()
+    assert after["probability_default"] == pytest.approx(expected, abs=1e-12)
+    assert after["probability_default"] != pytest.approx(before["probability_default"],
+                                                         abs=1e-12)

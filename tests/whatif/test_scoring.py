@@ -86,14 +86,16 @@ def test_unedited_applications_reproduce_the_published_scores_and_explanations(
     assert np.allclose(shap_values.sum(axis=1) + base, engine.log_odds(X), rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("in_memory", [False, True], ids=["fetched", "in-memory"])
 def test_point_lookups_compute_the_batch_path_features(
-        engine: WhatIfModel, wcon: duckdb.DuckDBPyConnection) -> None:
-    """The API's path (a few clients: input columns narrowed, mart rows fetched by rowid)
-    gives exactly the feature rows of the join path above, edited or not, so the proof above
-    holds for it; one client alone too."""
+        engine: WhatIfModel, wcon: duckdb.DuckDBPyConnection, in_memory: bool) -> None:
+    """The API's path (a few clients: input columns narrowed, the published features fetched
+    by rowid or held in memory) gives exactly the feature rows of the join path above, edited
+    or not, so the proof above holds for it; one client alone too."""
     ids = published_ids(wcon)
     cur = wcon.cursor()
-    point = engine.point_lookup(cur, "published")
+    point = engine.point_lookup(cur, "published", in_memory=in_memory)
+    assert (point.memory is not None) == in_memory
     edit = {"income": 150_000.0, "years_employed": 3.0, "credit_amount": 200_000.0}
     for edits in ({}, edit):
         keys, X = engine.features(cur, candidates_table(ids, ids, [edits] * len(ids)),
@@ -107,6 +109,34 @@ def test_point_lookups_compute_the_batch_path_features(
             assert sorted(got_keys.tolist()) == sorted(chunk.tolist())
             assert np.array_equal(got, np.vstack([expected[k] for k in got_keys.tolist()]),
                                   equal_nan=True)
+
+
+def test_in_memory_features_explain_as_published(
+        engine: WhatIfModel, wcon: duckdb.DuckDBPyConnection) -> None:
+    """Every unedited client through the in-memory path: published log-odds (≤ 1e-9) and the
+    published drivers with their displayed values to the bit (float32 only where exact)."""
+    ids = published_ids(wcon)
+    cur = wcon.cursor()
+    point = engine.point_lookup(cur, "published", in_memory=True)
+    memory = point.memory
+    assert memory is not None and memory.features == engine.kept
+    kinds = {column.dtype for column in memory.columns}
+    assert kinds == {np.dtype(np.float32), np.dtype(np.float64)}, kinds
+    published = {r[0]: r[1] for r in wcon.execute(
+        "select sk_id_curr, log_odds from published.ml.client_scores").fetchall()}
+    drivers = {(r[0], r[1]): r[2:] for r in wcon.execute(
+        "select sk_id_curr, rank, feature_name, feature_value "
+        "from published.serving.client_drivers").fetchall()}
+    mine: dict[tuple[int, int], tuple] = {}
+    for chunk in np.array_split(ids, 12):
+        keys, X = engine.features(cur, candidates_table(chunk, chunk, [{}] * len(chunk)),
+                                  "published", point)
+        out = engine.explain_rows(keys, X)
+        for r in rows(out.scores):
+            assert abs(r["log_odds"] - published[r["sk_id_curr"]]) <= 1e-9
+        mine.update({(d["sk_id_curr"], d["rank"]): (d["feature_name"], d["feature_value"])
+                     for d in rows(out.drivers)})
+    assert mine == drivers
 
 
 def test_edits_reach_the_features_through_the_marts_sql(
