@@ -4,7 +4,8 @@
   `concurrency` clients POST /clients/{id}/what-if for random clients (an income and
   employment edit), latency percentiles over the requests after a warm-up, and the server's
   CPU per request (the guard against regressions: unlike the latency, it hardly depends on
-  what else the machine runs). Target: p99 ≤ 150 ms at 8 concurrent clients.
+  what else the machine runs), and its resident memory at the end (the what-if state held per
+  snapshot included). Target: p99 ≤ 150 ms at 8 concurrent clients.
 - `measure_batch_recourse`: the refresh step that publishes the what-if model and searches the
   options of every refused pending client, run on a copy of the published warehouse (the
   published file is never written). Target: ≤ 60 s at full scale.
@@ -39,10 +40,12 @@ def measure_whatif(warehouse: Path, concurrency: int = 8, requests: int = 600,
         cpu = _cpu_seconds(server)
         result = hammer(base_url, paths[warmup:], concurrency, max_seconds, **post)
         cpu = _cpu_seconds(server) - cpu
+        rss = server.memory_info().rss
     # the server's CPU per request: what the latency would be without the machine's other
     # work, and the number to watch when a shared machine makes the latency noisy
     return {**result, "concurrency": concurrency,
-            "cpu_ms_per_request": 1000 * cpu / max(1, int(result["requests"]))}
+            "cpu_ms_per_request": 1000 * cpu / max(1, int(result["requests"])),
+            "server_rss_mb": rss / 2**20}
 
 
 def _server(base_url: str) -> psutil.Process:

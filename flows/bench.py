@@ -221,7 +221,8 @@ def step_whatif(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     batch = measure_batch_recourse(paths.warehouse, paths.models, paths.build)
     note = (f"what-if at 8 clients: p50 {at_8['p50_ms']:.1f} ms, p99 {at_8['p99_ms']:.1f} ms, "
             f"{at_8['rps']:.1f} req/s, {at_8['errors']} errors, "
-            f"{at_8['cpu_ms_per_request']:.1f} ms server CPU per request; batch recourse "
+            f"{at_8['cpu_ms_per_request']:.1f} ms server CPU per request, server RSS "
+            f"{at_8['server_rss_mb']:,.0f} MB; batch recourse "
             f"{batch['seconds']:.1f} s ({batch['cpu_seconds']:.1f} s CPU) for "
             f"{batch['refused_pending']:,} refused pending "
             f"clients ({batch['with_options']:,} with options, {batch['options']:,} options)")
