@@ -20,7 +20,7 @@ from dashboard.whatif_schemas import Application, Recourse, WhatIf, WhatIfReques
 
 
 def whatif_router(lookup: Lookup) -> APIRouter:
-    whatif = WhatIfLookup(lookup)
+    whatif = WhatIfLookup(lookup, in_memory=True)
     # a warmed API (PAD_API_WARM) also loads the what-if model and published features
     lookup.also_warm(whatif.warm)
     router = APIRouter(tags=["what-if"], responses=NOT_FOUND)

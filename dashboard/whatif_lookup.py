@@ -66,10 +66,15 @@ class _Scored:
 
 
 class WhatIfLookup:
-    """Simulations and recourse options; safe to share between threads, like Lookup."""
+    """Simulations and recourse options; safe to share between threads, like Lookup.
 
-    def __init__(self, lookup: Lookup) -> None:
+    `in_memory` holds every client's published features in memory per snapshot (the API:
+    hundreds of MB at full scale for no mart read per what-if); without it they are fetched
+    by rowid for each batch (the in-process dashboard, one advisor at a time per session)."""
+
+    def __init__(self, lookup: Lookup, in_memory: bool = False) -> None:
         self.lookup = lookup
+        self.in_memory = in_memory
         self._features = Coalescer(self._feature_rows)
         self._point_lock = threading.Lock()
 
@@ -78,11 +83,11 @@ class WhatIfLookup:
             cur, f"{S}.whatif_model"))
 
     def _point(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> PointLookup:
-        """Per snapshot, with every client's published features in memory (loaded once: the
-        lock keeps a recourse and the what-if batch from loading them twice at once)."""
+        """Per snapshot (loaded once: the lock keeps a recourse and the what-if batch from
+        loading the published features twice at once)."""
         with self._point_lock:
             return snap.cached("whatif_point", lambda: self._model(snap, cur).point_lookup(
-                cur, PUBLISHED, in_memory=True))
+                cur, PUBLISHED, in_memory=self.in_memory))
 
     def _applications(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> ClientRows:
         """Every client's raw editable columns, held in memory per snapshot (≈ 30 MB at 356k
