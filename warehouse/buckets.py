@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.config import duckdb_memory_limit, duckdb_threads
+
 MULTIPLIER = 2654435761          # floor(2^32 / golden ratio), odd: a bijection modulo 2^32
 MODULUS = 2**32
 RAW_SCHEMA = "raw"
@@ -60,6 +62,15 @@ def bucket_db_path(parts: Path, bucket: int) -> Path:
     return parts / f"bucket-{bucket}" / BUCKET_DB
 
 
+def _bounded(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the whole portfolio's build file with dbt's memory limit and threads
+    (PAD_MEMORY_LIMIT, PAD_THREADS): splitting and gathering every client's rows then spill
+    and write through instead of growing with the portfolio (DuckDB's default is 80 % of RAM)."""
+    return duckdb.connect(str(path), read_only=read_only,
+                          config={"memory_limit": duckdb_memory_limit(),
+                                  "threads": duckdb_threads()})
+
+
 def _raw_folder(parts: Path, table: str, bucket: int) -> Path:
     return parts / RAW_SCHEMA / table / f"_bucket={bucket}"
 
@@ -87,7 +98,7 @@ def split_raw(build_db: Path, partitions: int) -> list[int]:
     parts = parts_folder(build_db)
     shutil.rmtree(parts, ignore_errors=True)
     parts.mkdir(parents=True)
-    con = duckdb.connect(str(build_db), read_only=True)
+    con = _bounded(build_db, read_only=True)
     try:
         for table in [*CLIENT_KEY, BUREAU_BALANCE]:
             target = parts / RAW_SCHEMA / table
@@ -176,7 +187,7 @@ def gather_tables(build_db: Path, partitions: int, schemas: list[str],
         comments = _comments(model, schemas)
     finally:
         model.close()
-    con = duckdb.connect(str(build_db))
+    con = _bounded(build_db)
     gathered = 0
     try:
         for schema in schemas:

@@ -12,13 +12,18 @@ Owns the definition of "similar" shown to advisors:
    with correlated features the first axes carry most of the weighted variance;
 5. exact k nearest *history* clients (known outcome) in that space with a k-d tree
    (scipy's cKDTree, all cores), the client itself excluded.
-The dbt Python model `warehouse/models/dashboard/similar_clients.py` calls
-`nearest_history_neighbours`; the test fixtures call it too.
+The dbt Python model `warehouse/models/dashboard/similar_clients.py` streams
+`neighbour_batches` into DuckDB (k rows per client: 53M rows at 3x full scale, which as one
+DataFrame the flow process would hold whole, twice); the test fixtures call
+`nearest_history_neighbours`, the same rows as one DataFrame.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.spatial import cKDTree
 from scipy.stats import rankdata
 
@@ -69,23 +74,41 @@ def nearest_history_neighbours(ids: np.ndarray, values: np.ndarray, is_history: 
     Every client gets min(k, history clients − 1) neighbours, all of them history clients
     other than itself, nearest first.
     """
+    frames = [batch.to_pandas() for batch in neighbour_batches(
+        ids, values, is_history, importance, k=k, components=components, workers=workers)]
+    return pd.concat(frames, ignore_index=True) if frames else _empty_neighbours()
+
+
+def neighbour_batches(ids: np.ndarray, values: np.ndarray, is_history: np.ndarray,
+                      importance: np.ndarray, k: int = NEIGHBOURS, components: int = COMPONENTS,
+                      workers: int = -1) -> Iterator[pa.RecordBatch]:
+    """The rows of `nearest_history_neighbours`, QUERY_CHUNK clients at a time, in the order
+    of `ids` (ids keep their integer type): memory follows the chunk, not the portfolio."""
+    id_type = pa.from_numpy_dtype(np.asarray(ids).dtype)
     ids = np.asarray(ids, dtype=np.int64)
     is_history = np.asarray(is_history, dtype=bool)
     history_ids = ids[is_history]
     wanted = min(k, len(history_ids) - 1)
     if wanted < 1:
-        return _empty_neighbours()
+        return
     points = embed(values, importance_weights(importance), is_history, components)
     tree = cKDTree(points[is_history])
-    frames = []
     for start in range(0, len(ids), QUERY_CHUNK):
         chunk = slice(start, start + QUERY_CHUNK)
-        frames.append(_query(tree, points[chunk], ids[chunk], history_ids, wanted, workers))
-    return pd.concat(frames, ignore_index=True)
+        rows = _query(tree, points[chunk], ids[chunk], history_ids, wanted, workers)
+        yield pa.record_batch([pa.array(rows["sk_id_curr"]).cast(id_type),
+                               pa.array(rows["rank"]),
+                               pa.array(rows["neighbour_id"]).cast(id_type),
+                               pa.array(rows["distance"])], schema=batch_schema(id_type))
+
+
+def batch_schema(id_type: pa.DataType) -> pa.Schema:
+    return pa.schema([("sk_id_curr", id_type), ("rank", pa.int32()),
+                      ("neighbour_id", id_type), ("distance", pa.float64())])
 
 
 def _query(tree: cKDTree, points: np.ndarray, own_ids: np.ndarray, history_ids: np.ndarray,
-           wanted: int, workers: int) -> pd.DataFrame:
+           wanted: int, workers: int) -> dict[str, np.ndarray]:
     # one extra neighbour: a history client finds itself at distance 0 and is dropped
     distance, index = tree.query(points, k=wanted + 1, workers=workers)
     distance = distance.reshape(len(points), -1)
@@ -96,12 +119,12 @@ def _query(tree: cKDTree, points: np.ndarray, own_ids: np.ndarray, history_ids: 
     no_self = keep.all(axis=1)
     keep[no_self, -1] = False
     n = len(points)
-    return pd.DataFrame({
+    return {
         "sk_id_curr": np.repeat(own_ids, wanted),
         "rank": np.tile(np.arange(1, wanted + 1, dtype=np.int32), n),
         "neighbour_id": neighbour[keep],
-        "distance": distance[keep],
-    })
+        "distance": distance[keep].astype(np.float64),
+    }
 
 
 def _empty_neighbours() -> pd.DataFrame:

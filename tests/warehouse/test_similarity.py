@@ -56,3 +56,21 @@ def test_small_populations() -> None:
     assert few.groupby("sk_id_curr").size().tolist() == [1, 1, 1]
     none = nearest_history_neighbours(ids, values, np.array([True, False, False]), np.ones(1))
     assert none.empty and list(none.columns) == ["sk_id_curr", "rank", "neighbour_id", "distance"]
+
+
+def test_the_rows_stream_in_batches_of_a_chunk_of_clients(monkeypatch) -> None:
+    from warehouse import similarity
+
+    monkeypatch.setattr(similarity, "QUERY_CHUNK", 64)
+    rng = np.random.default_rng(8)
+    n, k = 300, 10
+    ids = (np.arange(n, dtype=np.int32) * 7 + 100002).astype(np.int32)
+    values, history, importance = rng.normal(size=(n, 4)), rng.random(n) < 0.7, rng.random(4)
+    batches = list(similarity.neighbour_batches(ids, values, history, importance, k=k))
+    # ceil(300 / 64) batches of at most 64 clients × k rows, ids in their own type (int32)
+    assert [b.num_rows for b in batches] == [64 * k] * 4 + [(n - 4 * 64) * k]
+    assert all(b.schema.field("sk_id_curr").type == "int32" for b in batches)
+    streamed = np.concatenate([b.column("neighbour_id").to_numpy() for b in batches])
+    whole = similarity.nearest_history_neighbours(ids, values, history, importance, k=k)
+    assert streamed.tolist() == whole["neighbour_id"].tolist()
+    assert whole["sk_id_curr"].tolist() == np.repeat(ids, k).tolist()
