@@ -86,8 +86,14 @@ class WhatIfLookup:
         """Per snapshot (loaded once: the lock keeps a recourse and the what-if batch from
         loading the published features twice at once)."""
         with self._point_lock:
-            return snap.cached("whatif_point", lambda: self._model(snap, cur).point_lookup(
-                cur, PUBLISHED, in_memory=self.in_memory))
+            return snap.cached("whatif_point", lambda: self._load_point(snap, cur))
+
+    def _load_point(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> PointLookup:
+        engine = self._model(snap, cur)
+        if not self.in_memory:
+            return engine.point_lookup(cur, PUBLISHED)
+        with self.lookup.snapshots.private_reader(snap) as reader:
+            return engine.point_lookup(cur, PUBLISHED, in_memory=True, reader=reader)
 
     def _applications(self, snap: Snapshot, cur: duckdb.DuckDBPyConnection) -> ClientRows:
         """Every client's raw editable columns, held in memory per snapshot (≈ 30 MB at 356k

@@ -227,16 +227,18 @@ class WhatIfModel:
         return [f for f in self.model.features if f not in edited]
 
     def point_lookup(self, cur: duckdb.DuckDBPyConnection, catalog: str,
-                     in_memory: bool = False) -> PointLookup:
+                     in_memory: bool = False, reader: duckdb.DuckDBPyConnection | None = None
+                     ) -> PointLookup:
         """What `features` needs to look a few clients up cheaply (once per snapshot);
         `in_memory` also holds every client's `kept` features in memory (a server's choice:
-        seconds to load and hundreds of MB at full scale, then no mart read per lookup)."""
+        seconds to load and hundreds of MB at full scale, then no mart read per lookup), read
+        through `reader` when given (the same file, `catalog` too, in another instance)."""
         point = point_lookup(cur, self.query_template, self.edited, catalog)
         if not in_memory or not self.kept:
             return point
         rows = int(point.rows.rowids.max(initial=-1)) + 1
-        return replace(point, memory=load_published_columns(cur, catalog, self.kept, rows,
-                                                            point.mart_types))
+        return replace(point, memory=load_published_columns(
+            reader or cur, catalog, self.kept, rows, point.mart_types))
 
     def features(self, cur: duckdb.DuckDBPyConnection, candidates: pa.Table, catalog: str,
                  point: PointLookup | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard.api import create_app
+from dashboard.lookup import Lookup
 from models_ml.whatif import FIELDS, candidates_table, read_whatif_model
 
 pytestmark = [pytest.mark.slow, pytest.mark.dbt]
@@ -243,3 +244,24 @@ def test_a_publish_brings_the_new_snapshots_published_features(
     assert after["probability_default"] == pytest.approx(expected, abs=1e-12)
     assert after["probability_default"] != pytest.approx(before["probability_default"],
                                                          abs=1e-12)
+
+
+def test_the_features_are_read_in_a_private_instance_of_the_snapshots_file(
+        published: Path, tmp_path: Path) -> None:
+    """The big read goes through a DuckDB instance of its own on the same file (its buffers
+    go with it), and never through a file published since."""
+    served = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(published, served)
+    lookup = Lookup(served)
+    try:
+        with lookup.snapshots.session() as (snap, cur):
+            with lookup.snapshots.private_reader(snap) as reader:
+                assert reader is not None and reader is not snap.con
+                count = "select count(*) from published.marts.client_features"
+                assert reader.execute(count).fetchone() == cur.execute(count).fetchone()
+            shutil.copyfile(published, tmp_path / "next.duckdb")
+            os.replace(tmp_path / "next.duckdb", served)
+            with lookup.snapshots.private_reader(snap) as reader:
+                assert reader is None
+    finally:
+        lookup.close()
