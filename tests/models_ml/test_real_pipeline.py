@@ -95,3 +95,37 @@ def test_pending_clients_are_ranked_like_the_truth(served: tuple[Path, Path, Pat
     model_auc = roc_auc_score(truth["outcome"], truth["probability_default"])
     oracle_auc = roc_auc_score(truth["outcome"], truth["true_probability"])
     assert model_auc > 0.5 + 0.6 * (oracle_auc - 0.5)
+
+
+@pytest.mark.slow
+@pytest.mark.dbt
+def test_feature_distributions_are_the_documented_histograms(
+        served: tuple[Path, Path, Path]) -> None:
+    """serving.feature_distributions recomputed in numpy from the mart: bins from the 1st and
+    99th percentiles (linear interpolation, as quantile_cont), unit bins for integer features
+    spanning fewer than 30 values, edge bins counting the values beyond, groups by outcome."""
+    db, _, _ = served
+    got = read(db, 'select * from serving.feature_distributions order by feature_name, "group", '
+                   "bin_low")
+    features = read(db, "select * from marts.client_features")
+    target = features["target"].to_numpy(dtype="float64", na_value=np.nan)
+    group = np.where(features["population"].to_numpy() == "pending", "pending",
+                     np.where(target == 1, "outcome_1", "outcome_0"))
+    assert got["feature_name"].nunique() == 30
+    for name, bins in got.groupby("feature_name"):
+        values = features[name].to_numpy(dtype="float64", na_value=np.nan)
+        present = ~np.isnan(values)
+        x, g = values[present], group[present]
+        p01, p99 = np.quantile(x, [0.01, 0.99])
+        low, high = (p01, p99) if p99 > p01 else (x.min(), x.max())
+        if (x == np.round(x)).all() and p99 - p01 < 30:
+            start, width, n = np.floor(low) - 0.5, 1.0, int(np.ceil(high) - np.floor(low) + 1)
+        else:
+            start, width, n = low, (high - low) / 20 if high > low else 1.0, 20 if high > low else 1
+        index = np.clip(np.floor((x - start) / width), 0, n - 1).astype(int)
+        for label in ("all", "outcome_0", "outcome_1", "pending"):
+            rows = bins[bins["group"] == label]
+            mine = index if label == "all" else index[g == label]
+            assert rows["clients"].tolist() == np.bincount(mine, minlength=n).tolist(), name
+            np.testing.assert_allclose(rows["bin_low"], start + np.arange(n) * width,
+                                       rtol=1e-12)

@@ -48,23 +48,34 @@ features as (
     from {{ ref('client_features') }}
 ),
 
-values_long as (
-    -- unpivot drops missing values
-    unpivot features
-    on {% for name in top_features %}{{ adapter.quote(name) }}{{ ', ' if not loop.last }}{% endfor %}
-    into name feature_name value feature_value
+statistics as (
+    -- one row, each feature's statistics computed on its own column: the same values as
+    -- grouping an unpivoted clients x features table by feature, which is what this model did
+    -- until it spilled tens of GB of temp files at 3x full scale (DuckDB's grouped quantile)
+    select
+        {%- for name in top_features %}
+        quantile_cont({{ adapter.quote(name) }}, [0.01, 0.99]) as {{ adapter.quote(name ~ '__q') }},
+        min({{ adapter.quote(name) }}) as {{ adapter.quote(name ~ '__low') }},
+        max({{ adapter.quote(name) }}) as {{ adapter.quote(name ~ '__high') }},
+        bool_and({{ adapter.quote(name) }} = round({{ adapter.quote(name) }})) as {{ adapter.quote(name ~ '__integral') }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from features
 ),
 
 ranges as (
+    -- one row per feature with at least one value
+    {%- for name in top_features %}
     select
-        feature_name,
-        quantile_cont(feature_value, 0.01) as p01,
-        quantile_cont(feature_value, 0.99) as p99,
-        min(feature_value) as low,
-        max(feature_value) as high,
-        bool_and(feature_value = round(feature_value)) as integral
-    from values_long
-    group by feature_name
+        '{{ name }}' as feature_name,
+        {{ adapter.quote(name ~ '__q') }}[1] as p01,
+        {{ adapter.quote(name ~ '__q') }}[2] as p99,
+        {{ adapter.quote(name ~ '__low') }} as low,
+        {{ adapter.quote(name ~ '__high') }} as high,
+        {{ adapter.quote(name ~ '__integral') }} as integral
+    from statistics
+    where {{ adapter.quote(name ~ '__low') }} is not null
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 binning as (
@@ -107,24 +118,35 @@ bins as (
 ),
 
 binned_values as (
+    -- each feature's non-missing values with their bin, column by column (a stream: no
+    -- long table of clients x features is built, joined or kept)
+    {%- for name in top_features %}
     select
-        values_long.feature_name,
-        values_long.outcome_group,
+        layout.feature_name,
+        features.outcome_group,
         cast(least(
-            greatest(floor((values_long.feature_value - bin_layout.start) / bin_layout.width), 0),
-            bin_layout.n_bins - 1
+            greatest(floor((features.{{ adapter.quote(name) }} - layout.start) / layout.width), 0),
+            layout.n_bins - 1
         ) as integer) as bin
-    from values_long
-    inner join bin_layout on values_long.feature_name = bin_layout.feature_name
+    from features
+    cross join (select * from bin_layout where feature_name = '{{ name }}') as layout
+    where features.{{ adapter.quote(name) }} is not null
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
-counts as (
+group_counts as (
     select feature_name, outcome_group as group_name, bin, count(*) as clients
     from binned_values
     group by all
+),
+
+counts as (
+    select * from group_counts
     union all
-    select feature_name, 'all' as group_name, bin, count(*) as clients
-    from binned_values
+    -- 'all' is the sum of the three groups (integer counts: exact)
+    select feature_name, 'all' as group_name, bin, sum(clients)::bigint as clients
+    from group_counts
     group by all
 ),
 
