@@ -75,7 +75,7 @@ def duckdb_memory_limit() -> str:
 
 
 def marts_memory_limit() -> str:
-    """DuckDB memory limit of the marts build (PAD_MARTS_MEMORY_LIMIT, default 2GB: with
+    """DuckDB memory limit of the marts build (PAD_MARTS_MEMORY_LIMIT, default 2200MB: with
     its widest aggregations split into pass tables built one at a time, the full-scale marts
     build fits, and the load + marts process stays under 3 GB of RSS)."""
-    return os.environ.get("PAD_MARTS_MEMORY_LIMIT", "2GB")
+    return os.environ.get("PAD_MARTS_MEMORY_LIMIT", "2200MB")

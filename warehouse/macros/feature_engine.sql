@@ -259,7 +259,7 @@
     aggregate keeps all its states in memory (DuckDB does not spill the wide states of ~250
     aggregates per client: the full-scale previous-applications aggregation ran out of memory
     at 2.4 GB in one query, whatever the split into CTE passes), so the widest aggregations are
-    split into models of ~64 aggregates, built one after the other, and joined by a model of
+    split into models of ~128 aggregates, built one after the other, and joined by a model of
     their own (join_passes). -#}
 {% macro aggregation_pass_model(features, relation, pass_number, passes, key='sk_id_curr') -%}
     {%- set chunks = aggregate_chunks(features, passes) -%}

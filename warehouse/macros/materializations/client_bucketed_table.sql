@@ -1,9 +1,9 @@
 {#- Materialization `client_bucketed_table`: a table written by one statement per bucket of
-    clients (sk_id_curr mod `client_buckets`, default 4), each reading every source relation of
-    the model filtered to its bucket. Why: a join of the client-grain tables into a ~850-column
+    clients (sk_id_curr mod `client_buckets`, default 4), each reading every source relation
+    of the model filtered to its bucket. Why: a join of the client-grain tables into a ~850-column
     row keeps the joins' hash tables and each writing thread's row group of ~850 columns in
     memory, which DuckDB cannot spill enough (client_features ran out of memory at 2.2 GB in one
-    statement at full scale); a bucket needs a quarter of it.
+    statement at full scale); a bucket needs about 1/n of it.
     Valid only for a model whose sources (staging, intermediate) all carry sk_id_curr and are
     joined on it: then filtering every source to a bucket equals filtering the result. The
     model's compiled SQL (what dbt shows, what record_compiled_sql stores) stays the plain query.

@@ -1,5 +1,5 @@
 {#- Grain: one row per client with at least one previous application (sk_id_curr). All /
-    approved / refused / latest / 12-month / running splits by FILTER, in four passes over the
+    approved / refused / latest / 12-month / running splits by FILTER, in two passes over the
     enriched applications built as their own tables (int_previous_applications_aggregated_pass_*),
     joined here (specs: previous_application_features()). A table, as the other client-grain
     aggregates: the what-if scoring reads one client's row of it (models_ml.feature_sql). -#}
@@ -8,9 +8,7 @@ with
 
 aggregated as (
     {{ join_passes([ref('int_previous_applications_aggregated_pass_1'),
-                    ref('int_previous_applications_aggregated_pass_2'),
-                    ref('int_previous_applications_aggregated_pass_3'),
-                    ref('int_previous_applications_aggregated_pass_4')]) }}
+                    ref('int_previous_applications_aggregated_pass_2')]) }}
 ),
 
 derived as (

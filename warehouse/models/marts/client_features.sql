@@ -2,7 +2,7 @@
     model feature in feature_catalog order. Joins client-grain tables only (no fan-out). -#}
 {#- Written one bucket of clients at a time (materialization client_bucketed_table): one
     statement over all clients needs more memory than DuckDB can spill at full scale. -#}
-{{ config(materialized='client_bucketed_table', client_buckets=4,
+{{ config(materialized='client_bucketed_table', client_buckets=2,
           persist_docs={'relation': true, 'columns': false}) }}
 {%- set features = all_features() if execute else [] -%}
 with

@@ -1,4 +1,0 @@
-{#- Pass 4 of 4 of int_previous_applications_aggregated_to_clients: one row per client with a
-    previous application, a quarter of its aggregates (aggregation_pass_model). -#}
-{%- set features = previous_application_features() if execute else [] -%}
-{{ aggregation_pass_model(features, ref('int_previous_applications_enriched'), 4, 4) }}
