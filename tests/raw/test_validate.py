@@ -214,10 +214,9 @@ def test_non_numeric_value_names_file_line_column_value(raw_dir: Path, work_dir:
     )
 
 
-def test_bad_values_in_two_files_read_at_once_report_the_first_file(
+def test_bad_values_in_two_files_report_the_first_file(
         raw_dir: Path, work_dir: Path, files: CsvFiles) -> None:
-    # the files are read concurrently, largest first; the error is still the one a read in
-    # schema order would meet first (bureau before installments_payments), not the first done
+    # the error is the one a read in schema order meets first (bureau before installments)
     files.set_value("installments_payments.csv", 5, "AMT_PAYMENT", "n/a")
     files.set_value("bureau.csv", 17, "AMT_CREDIT_SUM", "abc")
     assert bad_input(raw_dir, work_dir) == (

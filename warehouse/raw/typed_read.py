@@ -1,18 +1,14 @@
 """The typed read of one raw file into schema `raw`: one DuckDB pass with rejects tables (no
 Python row loops) that checks malformed rows, wrong field counts, invalid UTF-8, non-numeric
 values, non-integral or non-finite numbers; each failure becomes one `BadInput` line naming
-file, physical line (header = line 1), column and value. The files are read concurrently, one
-DuckDB connection each (`read_files`): DuckDB 2.0's CSV reader keeps one core busy per file.
+file, physical line (header = line 1), column and value.
 """
 from __future__ import annotations
 
 import csv
 import math
 import re
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 
@@ -26,42 +22,6 @@ REJECTS_KEPT = 10_000  # bounds memory when a whole file is bad; the first error
 INT64_LIMIT = 9.2e18  # below 2**63, so the DOUBLE -> BIGINT cast cannot overflow
 BAD_VALUE_MARK = "PAD_BAD_VALUE"
 SCAN_CHUNK_BYTES = 16 * 1024 * 1024
-
-T = TypeVar("T")
-
-
-def read_files(con: duckdb.DuckDBPyConnection, layouts: list[FileLayout], workers: int,
-               read_one: Callable[[duckdb.DuckDBPyConnection, FileLayout], T]) -> list[T]:
-    """`read_one(connection, layout)` for every file, `workers` at a time, each on its own
-    connection to the database of `con`, largest file first (so the last one read alone is a
-    small one); results in `layouts` order.
-
-    Errors are raised in `layouts` order too, as a read one file after the other would: the
-    error reported does not depend on which read finished first. A stop (Ctrl-C, SIGTERM) or an
-    error interrupts the reads in flight.
-    """
-    database = con.execute("SELECT current_database()").fetchone()[0]
-    cursors = [con.cursor() for _ in layouts]
-    for cursor in cursors:
-        cursor.execute(f"USE {quote_ident(database)}")  # a new connection starts in `memory`
-    largest_first = sorted(range(len(layouts)), key=lambda i: -layouts[i].path.stat().st_size)
-    pool = ThreadPoolExecutor(max_workers=max(1, workers))
-    futures = {}
-    try:
-        for i in largest_first:
-            futures[i] = pool.submit(read_one, cursors[i], layouts[i])
-        return [futures[i].result() for i in range(len(layouts))]
-    except BaseException:
-        for future in futures.values():
-            future.cancel()
-        for cursor in cursors:
-            cursor.interrupt()
-        raise
-    finally:
-        pool.shutdown(wait=True)
-        for cursor in cursors:
-            cursor.close()
-
 
 
 def read_types(layout: FileLayout) -> dict[str, str]:

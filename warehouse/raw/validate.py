@@ -3,8 +3,8 @@
 Every check on the eight CSVs, in order:
 - before any data is read (Python, first line only, `layout`): empty file, header encoding,
   missing, duplicated and unknown columns;
-- during one typed DuckDB read per file into schema `raw`, the files read concurrently
-  (`typed_read`): malformed rows, wrong field counts, invalid UTF-8, non-numeric values,
+- during one typed, parallel DuckDB read per file into schema `raw` (`typed_read`):
+  malformed rows, wrong field counts, invalid UTF-8, non-numeric values,
   non-integral or non-finite numbers;
 - after the read (SQL, `keys`): header-only files, missing identifiers, duplicate primary keys
   (the application key across train and test too);
@@ -29,7 +29,7 @@ from warehouse.config import duckdb_memory_limit, duckdb_threads
 from warehouse.errors import RunFailure
 from warehouse.profiling import PhaseTimes
 from warehouse.raw.keys import check_application_keys, check_identifiers
-from warehouse.raw.layout import FileLayout, read_header
+from warehouse.raw.layout import read_header
 from warehouse.raw.quirks import (
     DAYS_SENTINEL,
     Orphans,
@@ -42,7 +42,7 @@ from warehouse.raw.quirks import (
 from warehouse.raw.schema import tables
 from warehouse.raw.sources import RawFiles, open_raw
 from warehouse.raw.sql import RAW_SCHEMA, quote_literal
-from warehouse.raw.typed_read import read_files, read_table
+from warehouse.raw.typed_read import read_table
 
 __all__ = ["DATABASE_ALIAS", "DAYS_SENTINEL", "RAW_SCHEMA", "ValidationReport", "open_database",
            "read_checked", "remove_database", "validate_raw"]
@@ -201,16 +201,11 @@ def read_checked(con: duckdb.DuckDBPyConnection, files: RawFiles) -> ValidationR
         layouts = [read_header(files.paths[t.name], t, files.names[t.name])
                    for t in tables().values()]
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-
-    def read_and_check(connection: duckdb.DuckDBPyConnection, layout: FileLayout) -> int:
+    for layout in layouts:
         with clock.phase(f"typed read {layout.table.name}"):
-            rows = read_table(connection, layout)
+            rows = read_table(con, layout)
         with clock.phase(f"key checks {layout.table.name}"):
-            check_identifiers(connection, layout)
-        return rows
-
-    counts = read_files(con, layouts, duckdb_threads(), read_and_check)
-    for layout, rows in zip(layouts, counts, strict=True):
+            check_identifiers(con, layout)
         report.tables.append(
             TableStats(layout.table.name, layout.file, rows, len(layout.table.columns),
                        layout.path.stat().st_size)
