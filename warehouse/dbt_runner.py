@@ -112,6 +112,9 @@ def _node_results(result: object) -> list[NodeResult]:
     return nodes
 
 
+OUT_OF_MEMORY = "Out of Memory Error"
+
+
 def _failure_message(command: Sequence[str], nodes: list[NodeResult], exception: object) -> str:
     failed = [n for n in nodes if n.status in FAILED_STATUSES]
     if failed:
@@ -234,7 +237,21 @@ def build_marts(
     selector = "marts_full_checks" if full_checks else "marts"
     kwargs.setdefault("dbt_threads", 1)
     kwargs.setdefault("memory_limit", marts_memory_limit())
-    return run_dbt(["build", "--selector", selector], db_path, threads=threads, **kwargs)
+    try:
+        return run_dbt(["build", "--selector", selector], db_path, threads=threads, **kwargs)
+    except RunFailure as failure:
+        raise RunFailure(_with_memory_advice(str(failure), kwargs["memory_limit"])) from None
+
+
+def _with_memory_advice(message: str, limit: str) -> str:
+    """DuckDB's own advice on running out of memory names its SQL settings; say which of the
+    product's settings to change instead (the rest of the message is unchanged)."""
+    head, found, _ = message.partition(OUT_OF_MEMORY)
+    if not found:
+        return message
+    return (f"{head}{OUT_OF_MEMORY}: the marts build needs more than its DuckDB memory limit "
+            f"of {limit}: raise PAD_MARTS_MEMORY_LIMIT, or split the clients with "
+            "`pad refresh --partitions P`")
 
 
 def build_serving(db_path: Path, *, threads: int | None = None, **kwargs) -> DbtRun:

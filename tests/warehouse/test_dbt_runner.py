@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from tests.warehouse.conftest import Build
-from warehouse.dbt_runner import generate_docs, run_dbt
+from warehouse.dbt_runner import build_marts, generate_docs, run_dbt
 from warehouse.errors import RunFailure
 
 pytestmark = pytest.mark.dbt
@@ -43,6 +43,22 @@ def test_failure_names_the_failing_node(tmp_path: Path) -> None:
         run_dbt(["run", "--select", "stg_homecredit__bureau_credits"], empty,
                 target_dir=tmp_path / "target", log_dir=tmp_path / "logs")
     duckdb.connect(str(empty)).close()  # and the file is not left locked
+
+
+def test_a_marts_build_out_of_memory_names_the_setting_to_raise(tmp_path: Path,
+                                                               small_raw: Path) -> None:
+    from warehouse.raw.load import load_into
+
+    db_path = tmp_path / "warehouse.duckdb"
+    load_into(db_path, small_raw, work_dir=tmp_path / "load")
+    with pytest.raises(RunFailure) as failure:
+        build_marts(db_path, memory_limit="8MB", target_dir=tmp_path / "target",
+                    log_dir=tmp_path / "logs")
+    message = str(failure.value)
+    assert "\n" not in message and message.startswith("dbt build: "), message
+    assert message.endswith("memory limit of 8MB: raise PAD_MARTS_MEMORY_LIMIT, or split the "
+                            "clients with `pad refresh --partitions P`"), message
+    assert "SET memory_limit" not in message  # DuckDB's own advice names settings users lack
 
 
 def test_docs_generate(dbt_build: Build, tmp_path: Path) -> None:
