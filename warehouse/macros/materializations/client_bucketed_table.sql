@@ -51,5 +51,7 @@
     {%- if not found -%}
         {{ exceptions.raise_compiler_error('client_bucketed_table: no staging or intermediate relation in ' ~ this) }}
     {%- endif -%}
-    {{ modules.re.sub(relation, '(select * from \\1 where sk_id_curr % ' ~ buckets ~ ' = ' ~ bucket ~ ')', sql) }}
+    {#- a non-negative remainder: `%` keeps the sign, so a negative id would be in no bucket -#}
+    {%- set remainder = '((sk_id_curr % ' ~ buckets ~ ') + ' ~ buckets ~ ') % ' ~ buckets -%}
+    {{ modules.re.sub(relation, '(select * from \\1 where ' ~ remainder ~ ' = ' ~ bucket ~ ')', sql) }}
 {%- endmacro %}
