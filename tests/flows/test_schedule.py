@@ -130,15 +130,21 @@ def stop_and_check_nothing_is_left(schedule: Schedule, signum: int) -> float:
     assert len(tree) >= 3, "the command, the server and the runner"
     started = time.monotonic()
     os.kill(schedule.process.pid, signum)  # the command alone, as `kill` or Ctrl-C would
-    _, alive = psutil.wait_procs(tree, timeout=STOP_WITHIN)
+    alive = still_running(tree)
     elapsed = time.monotonic() - started
-    for process in alive:
-        process.kill()
-    # a zombie has exited (nothing runs, no port or file is held); it only waits for its new
-    # parent, this machine's PID 1, to collect its exit status
-    alive = [process for process in alive if not _zombie(process)]
     assert not alive, f"still running after {STOP_WITHIN}s: {alive}\n{schedule.output()}"
     return elapsed
+
+
+def still_running(tree: list[psutil.Process]) -> list[psutil.Process]:
+    """The processes of `tree` still running STOP_WITHIN seconds from now (then killed).
+
+    A zombie has exited (nothing runs, no port or file is held); it only waits for its new
+    parent, this machine's PID 1, to collect its exit status: it does not count."""
+    _, alive = psutil.wait_procs(tree, timeout=STOP_WITHIN)
+    for process in alive:
+        process.kill()
+    return [process for process in alive if not _zombie(process)]
 
 
 def _zombie(process: psutil.Process) -> bool:
@@ -235,7 +241,5 @@ def test_sigkill_of_the_command_leaves_no_orphan(schedule: Schedule) -> None:
     schedule.deployment_id("daily-refresh")
     tree = schedule.tree()
     os.kill(schedule.process.pid, signal.SIGKILL)
-    _, alive = psutil.wait_procs(tree, timeout=STOP_WITHIN)
-    for process in alive:
-        process.kill()
+    alive = still_running(tree)
     assert not alive, f"orphans after SIGKILL: {alive}"
