@@ -240,15 +240,19 @@ def build_marts(
     try:
         return run_dbt(["build", "--selector", selector], db_path, threads=threads, **kwargs)
     except RunFailure as failure:
-        raise RunFailure(_with_memory_advice(str(failure), kwargs["memory_limit"])) from None
+        advised = _with_memory_advice(str(failure), kwargs["memory_limit"])
+        if advised is None:
+            raise  # any other failure unchanged, with its own traceback
+        raise RunFailure(advised) from None
 
 
-def _with_memory_advice(message: str, limit: str) -> str:
+def _with_memory_advice(message: str, limit: str) -> str | None:
     """DuckDB's own advice on running out of memory names its SQL settings; say which of the
-    product's settings to change instead (the rest of the message is unchanged)."""
+    product's settings to change instead (the rest of the message is unchanged). None when
+    `message` is not about memory."""
     head, found, _ = message.partition(OUT_OF_MEMORY)
     if not found:
-        return message
+        return None
     return (f"{head}{OUT_OF_MEMORY}: the marts build needs more than its DuckDB memory limit "
             f"of {limit}: raise PAD_MARTS_MEMORY_LIMIT, or split the clients with "
             "`pad refresh --partitions P`")
