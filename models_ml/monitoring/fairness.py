@@ -56,6 +56,10 @@ def _auc_by_group(groups: np.ndarray, target: np.ndarray, probability: np.ndarra
         include_groups=False).rename("auc")
 
 
+def _as_float(value: object) -> float:
+    return float(np.asarray(value, dtype=float).reshape(-1)[0])
+
+
 def attribute_report(attribute: str, groups: pd.Series, target: np.ndarray,
                      probability: np.ndarray, refused: np.ndarray, min_group: int
                      ) -> pd.DataFrame:
@@ -73,7 +77,10 @@ def attribute_report(attribute: str, groups: pd.Series, target: np.ndarray,
         metrics=metrics, y_true=cells["y"].to_numpy(), y_pred=cells["r"].to_numpy(),
         sensitive_features=cells["group"].rename("group"),
         sample_params={name: {"sample_weight": cells["w"].to_numpy()} for name in metrics})
-    frame = decisions.by_group.join(_auc_by_group(groups, target, probability)).reset_index()
+    # fairlearn gives a 1-element array, not a number, for a group with a single
+    # (outcome, decision) cell (e.g. one client): every metric as a float
+    by_group = decisions.by_group.apply(lambda column: column.map(_as_float))
+    frame = by_group.join(_auc_by_group(groups, target, probability)).reset_index()
     counts = pd.Series(groups).value_counts()
     frame["clients"] = frame["group"].map(counts).astype(int)
     frame["attribute"] = attribute
