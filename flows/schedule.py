@@ -11,11 +11,14 @@ it (even when it is killed with SIGKILL):
           (each in a child process of the runner, in the runner's process group).
 Both get PREFECT_API_URL in their environment before Prefect is imported, so no second
 ("temporary") server is ever started. SIGINT/SIGTERM stop the runner's group (a flow run in
-progress records itself as failed), then the server: everything is gone within 10 s. A
-`pad schedule` killed outright leaves a pid file; the next one stops what it finds from it.
+progress records itself as failed; one that could not within the runner's grace is recorded
+failed by this process as soon as the group is gone), then the server: everything is gone
+within 10 s. A `pad schedule` killed outright leaves a pid file; the next one stops what it
+finds from it.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -123,6 +126,14 @@ def _raise_stopped(signum: int, frame: object) -> None:
     raise Stopped(signum)
 
 
+def _import_run_repair() -> None:
+    """Import what `_record_stopped_runs` needs now, while the server starts: imported at the
+    stop, it took 2-3 s of the 10 s a stop may take, and a run killed in its dbt build was left
+    'running' when the stop was cut short."""
+    for module in ("flows.publish", "flows.refresh"):
+        importlib.import_module(module)
+
+
 def _record_stopped_runs(paths: PadPaths, reason: str) -> None:
     """A run stopped with the runner may not have recorded its end before its grace ran out (a
     signal handler waits for a long DuckDB or dbt call to return): record it now, as the next
@@ -156,6 +167,7 @@ def run_schedule(paths: PadPaths, refresh_cron: str, retrain_cron: str, port: in
                 env=env, stdin=subprocess.DEVNULL, stdout=server_log, stderr=subprocess.STDOUT,
                 **child_of_this_process()))
         _write_pid_file(pid_file, children)
+        _import_run_repair()
         _wait_until_healthy(env["PREFECT_API_URL"], children[0], log)
         children.append(subprocess.Popen(
             [sys.executable, "-m", "flows.schedule", "runner", refresh_cron, retrain_cron],
@@ -176,9 +188,13 @@ def run_schedule(paths: PadPaths, refresh_cron: str, retrain_cron: str, port: in
     finally:
         for signum in previous:  # a second Ctrl-C must not cut the shutdown short
             signal.signal(signum, signal.SIG_IGN)
-        for child, grace in reversed(list(zip(children, (SERVER_GRACE, RUNNER_GRACE)))):
-            stop_process_group(child, grace)  # the runner first: its flow runs need the API
-        _record_stopped_runs(paths, stop_reason)
+        server = children[0] if children else None
+        runner = children[1] if len(children) > 1 else None
+        if runner is not None:  # first: its flow runs report their end through the server
+            stop_process_group(runner, RUNNER_GRACE)
+            _record_stopped_runs(paths, stop_reason)
+        if server is not None:
+            stop_process_group(server, SERVER_GRACE)
         pid_file.unlink(missing_ok=True)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
