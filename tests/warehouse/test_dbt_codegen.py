@@ -48,6 +48,8 @@ def test_profile_releases_the_file_and_keeps_old_storage() -> None:
     text = (REPO_ROOT / "profiles.yml").read_text()
     output = yaml.safe_load(text)["pad_warehouse"]["outputs"]["local"]
     assert output["keep_open"] is False
-    assert output["config_options"]["storage_compatibility_version"].startswith("v1.")
+    from warehouse.raw.load import STORAGE_VERSION
+
+    assert output["config_options"]["storage_compatibility_version"] == STORAGE_VERSION
     assert "PAD_DBT_PATH" in output["path"] and "PAD_HOME" in output["path"]
     assert "PAD_MEMORY_LIMIT" in output["settings"]["memory_limit"]
