@@ -76,6 +76,11 @@ def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _html(text: str, params: dict[str, Any]) -> Markup:
+    return Markup(escape(text)).format(
+        **{k: v if isinstance(v, Markup) else escape(v) for k, v in params.items()})
+
+
 @dataclass(frozen=True)
 class Texts:
     """Catalogue texts and locale formats of one language ('fr' or 'en')."""
@@ -95,8 +100,11 @@ class Texts:
 
     def html(self, message: str, **params: Any) -> Markup:
         """`_` as HTML: the text escaped, each parameter escaped unless it is Markup."""
-        return Markup(escape(gettext_for(self.lang, DOMAIN)(message))).format(
-            **{k: v if isinstance(v, Markup) else escape(v) for k, v in params.items()})
+        return _html(gettext_for(self.lang, DOMAIN)(message), params)
+
+    def nhtml(self, singular: str, plural: str, n: int, **params: Any) -> Markup:
+        """`ngettext` as HTML, escaped as `html`."""
+        return _html(_translations(self.lang).ngettext(singular, plural, n), params)
 
     def value(self, raw: Any) -> str:
         """A value of the client's data in words: its category translated, or 'unknown'."""

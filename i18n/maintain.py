@@ -19,9 +19,9 @@ from i18n.catalogue import DOMAINS, LANGUAGES, LOCALE_DIR, po_path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # keywords of coded messages: translate(context, key, lang…), Message(context, key…) → msgctxt,
-# msgid; the dashboard: Babel's default keywords (tr._, N_…) and Texts.html
+# msgid; the dashboard: Babel's default keywords (tr._, N_…), Texts.html and Texts.nhtml
 KEYWORDS = {"pad": ["--no-default-keywords", "-k", "translate:1c,2", "-k", "Message:1c,2"],
-            "dashboard": ["-k", "html"]}
+            "dashboard": ["-k", "html", "-k", "nhtml:1,2"]}
 IGNORED_DIRS = ".* _* data tests flows target logs dbt_packages"
 
 

@@ -64,8 +64,10 @@ def alerts_banner(source: Any, tr: Texts) -> list[pn.viewable.Viewable]:
                     f"{html.escape(_utc(a.raised_at, tr))}): "
                     f"{technical(str(a.message), tr)}</li>" for a in alerts.itertuples())
     title = tr._("Monitoring alerts")
-    intro = tr.html("{title} — the {count} most recent (Monitoring tab for details):",
-                    title=Markup("<b>{}</b>").format(title), count=tr.number(len(alerts)))
+    intro = tr.nhtml("{title} — the most recent (Monitoring tab for details):",
+                     "{title} — the {count} most recent (Monitoring tab for details):",
+                     len(alerts), title=Markup("<b>{}</b>").format(title),
+                     count=tr.number(len(alerts)))
     text = (f"<div data-testid='alerts-banner' role='status'>{intro}<ul style='margin:0'>"
             f"{items}</ul></div>")
     return [pn.pane.Alert(text, alert_type=SEVERITY_KIND.get(worst, "info"),

@@ -87,3 +87,21 @@ def test_unknown_language_is_refused() -> None:
 def test_a_domain_without_catalogue_yet_answers_the_msgid() -> None:
     # the dashboard domain may not be filled yet: its texts then stand for themselves
     assert gettext_for("fr", "dashboard")("Refuse") in ("Refuse", "Refusé")
+
+
+def test_the_alerts_banner_agrees_with_its_count_in_both_languages() -> None:
+    """One alert is 'la plus récente', not 'les 1 plus récentes' (seen on `make demo`)."""
+    from markupsafe import Markup
+
+    from dashboard.texts import Texts
+
+    singular = "{title} — the most recent (Monitoring tab for details):"
+    plural = "{title} — the {count} most recent (Monitoring tab for details):"
+    title = Markup("<b>{}</b>").format("Alertes & co")
+    fr, en = Texts("fr"), Texts("en")
+    assert fr.nhtml(singular, plural, 1, title=title, count="1") == (
+        "<b>Alertes &amp; co</b> — la plus récente (détails dans l’onglet Surveillance) :")
+    assert "les 3 plus récentes" in fr.nhtml(singular, plural, 3, title=title, count="3")
+    assert en.nhtml(singular, plural, 1, title=title, count="1").startswith(
+        "<b>Alertes &amp; co</b> — the most recent")
+    assert "<script>" not in en.nhtml(singular, plural, 2, title=title, count="<script>")

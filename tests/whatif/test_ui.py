@@ -74,7 +74,8 @@ def test_what_if_panel_simulates_and_resets(page, dashboard_url: str, published:
     summary.wait_for(timeout=30_000)
     assert summary.get_attribute("data-score") == str(expected.score)
     assert summary.get_attribute("data-decision") == expected.decision
-    assert f"{expected.delta_points:+d} points" in summary.inner_text()
+    unit = "point" if abs(expected.delta_points) == 1 else "points"  # the catalogue's plural
+    assert f"{expected.delta_points:+d} {unit} against" in summary.inner_text()
     card = page.locator(".card", has=summary)
     assert card.locator("[data-testid=gauge]").count() == 1
     assert card.locator("[data-testid=reasons], [data-testid=favourable]").count() >= 1
