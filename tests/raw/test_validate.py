@@ -250,6 +250,31 @@ def test_non_finite_number(raw_dir: Path, work_dir: Path, files: CsvFiles) -> No
     )
 
 
+@pytest.mark.parametrize(("value", "line"), [("nan", 30), ("-inf", 2), ("NaN", 41)])
+def test_non_finite_float_in_a_long_file(raw_dir: Path, work_dir: Path, files: CsvFiles,
+                                         value: str, line: int) -> None:
+    # Good input skips the per-value float check: the loaded table's min/max statistics
+    # must still see NaN and -inf, on any line.
+    files.set_value("installments_payments.csv", line, "AMT_PAYMENT", value)
+    assert bad_input(raw_dir, work_dir) == (
+        f"installments_payments.csv: line {line}, column AMT_PAYMENT: {value!r} "
+        "is not a finite number"
+    )
+
+
+def test_non_finite_float_in_an_otherwise_empty_column(raw_dir: Path, work_dir: Path,
+                                                       files: CsvFiles) -> None:
+    header, rows = files.read("bureau.csv")
+    index = header.index("AMT_ANNUITY")
+    for row in rows:
+        row[index] = ""
+    rows[4][index] = "nan"
+    files.write("bureau.csv", header, rows)
+    assert bad_input(raw_dir, work_dir) == (
+        "bureau.csv: line 6, column AMT_ANNUITY: 'nan' is not a finite number"
+    )
+
+
 def test_truncated_last_line(raw_dir: Path, work_dir: Path, files: CsvFiles) -> None:
     data = files.path("bureau.csv").read_bytes().rstrip(b"\r\n")
     last_line = data.count(b"\n") + 1

@@ -16,11 +16,11 @@ import duckdb
 
 from warehouse.errors import BadInput, RunFailure
 from warehouse.raw.schema import Table
+from warehouse.raw.sql import RAW_SCHEMA, column_stats
 
 if TYPE_CHECKING:
     from warehouse.raw.layout import FileLayout
 
-RAW_SCHEMA = "raw"
 # A composite key (id, month) with months in [-MONTH_SPAN + 1, 0] is checked as one bit per month
 # per id (HUGEINT mask: 127 usable bits), grouping by id only: about 6x cheaper than grouping
 # 27M (id, month) pairs at full scale. Other months fall back to the exact GROUP BY.
@@ -35,18 +35,26 @@ def id_columns(table: Table) -> list[str]:
 def check_identifiers(con: duckdb.DuckDBPyConnection, layout: FileLayout) -> None:
     """No empty identifier, and the primary key is unique within the file."""
     table = layout.table
-    ids = id_columns(table)
-    nulls = con.execute(
-        "SELECT " + ", ".join(f"count(*) FILTER (WHERE {c.lower()} IS NULL)" for c in ids)
-        + f" FROM {RAW_SCHEMA}.{table.name}"
-    ).fetchone()
-    missing = [column for column, n in zip(ids, nulls, strict=True) if n]
+    missing = columns_with_nulls(con, table.name, id_columns(table))
     if missing:
         raise_first_missing_identifier(layout, missing)
     if len(table.primary_key) == 2 and months_key_is_unique(con, table):
         return
     if table.primary_key:
         check_unique_key(con, layout)
+
+
+def columns_with_nulls(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[str]:
+    """Which of `columns` hold a NULL: the table's statistics rule most out without a scan."""
+    stats = column_stats(con, table, [c.lower() for c in columns])
+    maybe = [c for c, s in zip(columns, stats, strict=True) if s.get("has_null") is not False]
+    if not maybe:
+        return []
+    nulls = con.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE {c.lower()} IS NULL)" for c in maybe)
+        + f" FROM {RAW_SCHEMA}.{table}"
+    ).fetchone()
+    return [column for column, n in zip(maybe, nulls, strict=True) if n]
 
 
 def raise_first_missing_identifier(layout: FileLayout, columns: list[str]) -> None:

@@ -64,13 +64,12 @@ def count_orphans(con: duckdb.DuckDBPyConnection) -> list[Orphans]:
         for column, spec in child.parent.items():
             parents = parent_tables(spec)
             key = column.lower()
-            missing = " AND ".join(
-                f"NOT EXISTS (SELECT 1 FROM {RAW_SCHEMA}.{p} AS p WHERE p.{key} = c.{key})"
-                for p in parents
-            )
+            # One anti-join against every parent's keys at once (a hash probe per child row).
+            parent_keys = " UNION ALL ".join(f"SELECT {key} FROM {RAW_SCHEMA}.{p}"
+                                             for p in parents)
             rows, keys = con.execute(
                 f"SELECT count(*), count(DISTINCT c.{key}) FROM {RAW_SCHEMA}.{child.name} AS c "
-                f"WHERE {missing}"
+                f"ANTI JOIN ({parent_keys}) AS p USING ({key})"
             ).fetchone()
             found.append(Orphans(child.name, column, spec, rows, keys))
     return found

@@ -1,7 +1,12 @@
-"""The typed read of one raw file into schema `raw`: one DuckDB pass with rejects tables (no
-Python row loops) that checks malformed rows, wrong field counts, invalid UTF-8, non-numeric
-values, non-integral or non-finite numbers; each failure becomes one `BadInput` line naming
-file, physical line (header = line 1), column and value.
+"""The typed read of one raw file into schema `raw`: one DuckDB pass (no Python row loops) that
+checks malformed rows, wrong field counts, invalid UTF-8, non-numeric values, non-integral or
+non-finite numbers; each failure becomes one `BadInput` line naming file, physical line
+(header = line 1), column and value.
+
+Good input takes the fast path: one read straight into the table, without a rejects table and
+with only the integer check in the SELECT; non-finite floats are found afterwards in the table's
+own min/max statistics (no scan). Any failure re-reads the file on the checked path (rejects
+table, every value checked), which names the first bad row: the slow path runs on bad input only.
 """
 from __future__ import annotations
 
@@ -15,8 +20,8 @@ import duckdb
 from warehouse.errors import BadInput, RunFailure
 from warehouse.raw.keys import iter_records
 from warehouse.raw.layout import HEADER_MAX_BYTES, FileLayout, shorten
-from warehouse.raw.schema import Column
-from warehouse.raw.sql import RAW_SCHEMA, quote_ident, quote_literal
+from warehouse.raw.schema import Column, Table
+from warehouse.raw.sql import RAW_SCHEMA, column_stats, quote_ident, quote_literal
 
 REJECTS_KEPT = 10_000  # bounds memory when a whole file is bad; the first error is what we report
 INT64_LIMIT = 9.2e18  # below 2**63, so the DOUBLE -> BIGINT cast cannot overflow
@@ -39,45 +44,100 @@ def read_types(layout: FileLayout) -> dict[str, str]:
     return types
 
 
-def select_expression(column: Column) -> str:
+def select_expression(column: Column, check_floats: bool = True) -> str:
     """Cast one read column to its warehouse type; a bad number aborts with a marked error."""
     src = quote_ident(column.name)
     bad = f"error(concat('{BAD_VALUE_MARK}|{column.name}|', CAST({src} AS VARCHAR)))"
     if column.dtype == "int":
         ok = f"{src} IS NULL OR ({src} = trunc({src}) AND abs({src}) < {INT64_LIMIT})"
         return f"CASE WHEN {ok} THEN CAST({src} AS BIGINT) ELSE {bad} END AS {column.sql_name}"
-    if column.dtype == "float":
+    if column.dtype == "float" and check_floats:
         ok = f"{src} IS NULL OR isfinite({src})"
         return f"CASE WHEN {ok} THEN {src} ELSE {bad} END AS {column.sql_name}"
     return f"{src} AS {column.sql_name}"
 
 
 def read_table(con: duckdb.DuckDBPyConnection, layout: FileLayout) -> int:
-    """CREATE raw.<table> from the CSV in one parallel pass; raise the first bad row; row count."""
+    """CREATE raw.<table> from the CSV; raise the first bad row as one line; row count."""
+    try:
+        con.execute(read_sql(layout, fast=True))
+        clean = floats_are_finite(con, layout.table)
+    except duckdb.Error as exc:
+        clean, failure = False, exc
+    else:
+        failure = None
+    if not clean:
+        read_checked_or_raise(con, layout, failure)
+    rows = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{layout.table.name}").fetchone()[0]
+    if rows == 0:
+        raise BadInput(f"{layout.file}: no data rows (header only)")
+    return rows
+
+
+def read_sql(layout: FileLayout, fast: bool) -> str:
+    """The CREATE TABLE ... AS SELECT ... FROM read_csv(...) of one file.
+
+    fast: no rejects table, floats unchecked (see `floats_are_finite`), integers still checked
+    (their fraction is gone after the cast); else the checked read that names the bad row.
+    """
     name = layout.table.name
-    rejects, scan = f"rejects_{name}", f"rejects_scan_{name}"
     columns = ", ".join(f"{quote_literal(k)}: {quote_literal(v)}"
                         for k, v in read_types(layout).items())
-    select = ",\n  ".join(select_expression(c) for c in layout.table.columns)
-    sql = f"""
+    select = ",\n  ".join(select_expression(c, check_floats=not fast)
+                          for c in layout.table.columns)
+    rejects = "" if fast else (
+        f", store_rejects = true, rejects_table = 'rejects_{name}', "
+        f"rejects_scan = 'rejects_scan_{name}', rejects_limit = {REJECTS_KEPT}")
+    return f"""
         CREATE OR REPLACE TABLE {RAW_SCHEMA}.{name} AS
         SELECT {select}
         FROM read_csv({quote_literal(str(layout.path))},
             columns = {{{columns}}}, header = true, auto_detect = false,
-            delim = ',', quote = '"', escape = '"', null_padding = false, strict_mode = true,
-            store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{scan}',
-            rejects_limit = {REJECTS_KEPT})
+            delim = ',', quote = '"', escape = '"', null_padding = false,
+            strict_mode = true{rejects})
     """
+
+
+def floats_are_finite(con: duckdb.DuckDBPyConnection, table: Table) -> bool:
+    """True when no float column of the loaded table holds inf or NaN.
+
+    Read from the table's min/max statistics (metadata, no scan): they bound every value
+    written, and NaN sorts above +inf. A column without statistics is counted instead.
+    """
+    floats = [c for c in table.columns if c.dtype == "float"]
+    if not floats:
+        return True
+    for column, stats in zip(floats, column_stats(con, table.name, [c.sql_name for c in floats]),
+                             strict=True):
+        if stats.get("has_no_null") is False:
+            continue  # only NULLs
+        bounds = stats.get("min"), stats.get("max")
+        if None in bounds:
+            if not column_is_finite(con, table, column):
+                return False
+        elif not all(math.isfinite(float(b)) for b in bounds):
+            return False
+    return True
+
+
+def column_is_finite(con: duckdb.DuckDBPyConnection, table: Table, column: Column) -> bool:
+    bad = con.execute(f"SELECT count(*) FILTER (WHERE NOT isfinite({column.sql_name})) "
+                      f"FROM {RAW_SCHEMA}.{table.name}").fetchone()[0]
+    return bad == 0
+
+
+def read_checked_or_raise(con: duckdb.DuckDBPyConnection, layout: FileLayout,
+                          failure: duckdb.Error | None) -> None:
+    """The slow path: re-read with every check to name the first bad row, and raise it."""
+    name = layout.table.name
     try:
-        con.execute(sql)
+        con.execute(read_sql(layout, fast=False))
     except duckdb.Error as exc:
         raise_bad_value(exc, layout)
-    raise_first_reject(con, rejects, layout)
-    con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {scan}")
-    rows = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{name}").fetchone()[0]
-    if rows == 0:
-        raise BadInput(f"{layout.file}: no data rows (header only)")
-    return rows
+    raise_first_reject(con, f"rejects_{name}", layout)
+    # The checked read accepted what the fast read refused: report what the fast read saw.
+    seen = failure or "a float column's statistics show inf or NaN"
+    raise RunFailure(f"{layout.file}: reading failed: {seen}")
 
 
 def raise_first_reject(con: duckdb.DuckDBPyConnection, rejects: str, layout: FileLayout) -> None:
