@@ -1,9 +1,6 @@
 {#- Grain: one row per client (sk_id_curr), history and pending: population, target, then every
     model feature in feature_catalog order. Joins client-grain tables only (no fan-out). -#}
-{#- Written one bucket of clients at a time (materialization client_bucketed_table): one
-    statement over all clients needs more memory than DuckDB can spill at full scale. -#}
-{{ config(materialized='client_bucketed_table', client_buckets=2,
-          persist_docs={'relation': true, 'columns': false}) }}
+{{ config(materialized='table', persist_docs={'relation': true, 'columns': false}) }}
 {%- set features = all_features() if execute else [] -%}
 with
 
@@ -36,10 +33,15 @@ credit_card_features as (
 ),
 
 joined as (
-    -- every right-hand side has one row per client at most
+    -- every right-hand side has one row per client at most. The application features (~260
+    -- columns, one row per application, as `applications`) come first: DuckDB streams the
+    -- left side of this chain of left joins and keeps a hash table of each right side, so
+    -- the widest side is never held. With `applications` first the plan held the application
+    -- side too and the full-scale mart ran out of memory in one statement; in this order one
+    -- statement writes it under PAD_MARTS_MEMORY_LIMIT (warehouse/config.py).
     select *
-    from applications
-    left join application_features using (sk_id_curr)
+    from application_features
+    left join applications using (sk_id_curr)
     left join bureau_features using (sk_id_curr)
     left join previous_application_features using (sk_id_curr)
     left join pos_cash_features using (sk_id_curr)
