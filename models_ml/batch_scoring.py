@@ -4,17 +4,22 @@ previously published warehouse instead of recomputing them."""
 from __future__ import annotations
 
 import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from models_ml.config import MlConfig, load_config
-from models_ml.explain import FeatureInfo, ScoringModel, explain_chunk
+from models_ml.explain import FeatureInfo, ScoringModel, chunk_output, compute_contributions
 from models_ml.features import (
     FEATURES_TABLE,
+    FeatureMatrix,
     connect,
     create_row_hashes,
     iter_client_chunks,
@@ -162,11 +167,45 @@ def _score_todo(con: duckdb.DuckDBPyConnection, model: ScoringModel, info: Featu
         reader.register("_ml_todo", todo)
     stream = prefetch(iter_client_chunks(reader, model.features, config.explain.chunk_rows,
                                          only_table="_ml_todo" if todo is not None else None))
+    explained = contributions_ahead(model, stream, config.train.threads)
     try:
-        for chunk in stream:
-            output = explain_chunk(model, info, chunk.ids, chunk.X, scored_at, config.explain,
-                                   config.train.threads)
+        for chunk, (shap_values, base) in explained:
+            output = chunk_output(model, info, chunk.ids, chunk.X, shap_values, base, scored_at,
+                                  config.explain)
             insert_chunk(con, output, "_ml_hashes")
     finally:
+        explained.close()  # waits for the TreeSHAP in flight
         stream.close()  # waits for a read in flight before the cursor goes away
         reader.close()
+
+
+# every TreeSHAP call of the pool uses this one LightGBM thread count (see
+# models_ml.train.FOLD_THREADS: LightGBM's thread count is one process-wide variable)
+SHAP_THREADS = 1
+
+
+def contributions_ahead(model: ScoringModel, chunks: Iterator[FeatureMatrix], workers: int
+                        ) -> Iterator[tuple[FeatureMatrix, tuple[np.ndarray, np.ndarray]]]:
+    """Each chunk with its contributions (`compute_contributions`), in the chunks' order.
+
+    `workers` chunks are explained at once, one LightGBM thread each, while the caller turns
+    the previous chunk into tables and inserts them: with TreeSHAP on all cores inside one
+    call, that work (a fifth of the scoring step at full scale) ran on one core while the
+    other waited. TreeSHAP is computed row by row, so the values do not depend on the split.
+    """
+    workers = max(1, workers)
+    in_flight: deque[tuple[FeatureMatrix, Future[tuple[np.ndarray, np.ndarray]]]] = deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        try:
+            for chunk in chunks:
+                in_flight.append((chunk, pool.submit(compute_contributions, model, chunk.X,
+                                                     SHAP_THREADS)))
+                if len(in_flight) > workers:
+                    done, job = in_flight.popleft()
+                    yield done, job.result()
+            while in_flight:
+                done, job = in_flight.popleft()
+                yield done, job.result()
+        finally:
+            for _, job in in_flight:
+                job.cancel()

@@ -91,6 +91,13 @@ def explain_chunk(model: ScoringModel, info: FeatureInfo, ids: np.ndarray, X: np
                   scored_at: datetime, config: ExplainConfig, threads: int) -> ChunkOutput:
     """All per-client outputs of one chunk."""
     shap_values, base = compute_contributions(model, X, threads)
+    return chunk_output(model, info, ids, X, shap_values, base, scored_at, config)
+
+
+def chunk_output(model: ScoringModel, info: FeatureInfo, ids: np.ndarray, X: np.ndarray,
+                 shap_values: np.ndarray, base: np.ndarray, scored_at: datetime,
+                 config: ExplainConfig) -> ChunkOutput:
+    """All per-client outputs of one chunk from its contributions (`compute_contributions`)."""
     scored = score_from_contributions(model, shap_values, base)
     n = len(ids)
     scores = pa.table({

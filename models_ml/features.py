@@ -113,17 +113,22 @@ def _select_list(keys: list[str], features: list[str], sql_type: str = "float") 
 
 
 def read_history(con: duckdb.DuckDBPyConnection, features: list[str]) -> FeatureMatrix:
-    """History clients (known target) as a float32 matrix, ordered by sk_id_curr."""
+    """History clients (known target) as a float32 matrix, ordered by sk_id_curr.
+
+    The rows are put in order in NumPy, one column at a time, as they are copied into the
+    matrix: an ORDER BY in DuckDB sorts the ~1 GB of feature rows themselves (≈ 3 s of CPU
+    more at full scale)."""
     table = con.sql(
         f"select {_select_list(['sk_id_curr', 'cast(target as tinyint) as target'], features)} "
-        f"from {FEATURES_TABLE} where population = 'history' and target is not null "
-        "order by sk_id_curr").to_arrow_table()
+        f"from {FEATURES_TABLE} where population = 'history' and target is not null"
+    ).to_arrow_table()
     if table.num_rows == 0:
         raise BadInput(f"{FEATURES_TABLE}: no history client with a known target to train on")
-    X = arrow_to_matrix(table, features)
     ids = table.column("sk_id_curr").to_numpy()
-    y = table.column("target").to_numpy().astype(np.int8)
-    return FeatureMatrix(ids=ids, X=X, y=y, features=features)
+    order = np.argsort(ids, kind="stable")
+    X = arrow_to_matrix(table, features, rows=order)
+    y = table.column("target").to_numpy().astype(np.int8)[order]
+    return FeatureMatrix(ids=ids[order], X=X, y=y, features=features)
 
 
 def iter_client_chunks(con: duckdb.DuckDBPyConnection, features: list[str], chunk_rows: int,
@@ -174,13 +179,15 @@ def model_input(X: np.ndarray) -> np.ndarray:
     return X if X.dtype == np.float32 else X.astype(np.float32)
 
 
-def arrow_to_matrix(table: pa.Table, features: list[str], dtype: type = np.float32
-                    ) -> np.ndarray:
-    """The feature columns of an Arrow table as a C-ordered matrix (null → NaN)."""
+def arrow_to_matrix(table: pa.Table, features: list[str], dtype: type = np.float32,
+                    rows: np.ndarray | None = None) -> np.ndarray:
+    """The feature columns of an Arrow table as a C-ordered matrix (null → NaN), its rows in
+    the order of `rows` (row positions) when given."""
     X = np.empty((table.num_rows, len(features)), dtype=dtype)
     for j, name in enumerate(features):
         # pyarrow turns float nulls into NaN, LightGBM's missing value
-        X[:, j] = table.column(name).to_numpy()
+        column = table.column(name).to_numpy()
+        X[:, j] = column if rows is None else column[rows]
     return X
 
 

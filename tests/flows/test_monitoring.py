@@ -104,7 +104,10 @@ def test_planted_drift_is_flagged_on_the_touched_features_only(monitored: Path) 
     assert len(now) == 21  # the score + the champion's top 20 features
     features = now[now["feature_name"] != "score"].set_index("feature_name")
     untouched = features[[not touched(f) for f in features.index]]
-    direct = features[[f == "app_ext_source_3" or "income" in f for f in features.index]]
+    # moved by the drift itself: EXT_SOURCE_3 and the application's income and its ratios (a
+    # bureau debt-to-income ratio moves less: most clients have no active bureau debt)
+    direct = features[[f == "app_ext_source_3" or (f.startswith("app_") and "income" in f)
+                       for f in features.index]]
     assert len(untouched) >= 5 and len(direct) >= 1
     assert (untouched["flag"] == "stable").all(), untouched[["psi", "flag"]]
     assert direct["flag"].isin(["watch", "act"]).all(), direct[["psi", "flag"]]

@@ -81,3 +81,25 @@ def test_final_model_grown_beside_the_folds_is_the_model_trained_after_them(max_
                       num_boost_round=trees)
     np.testing.assert_array_equal(booster.predict(X, raw_score=True),
                                   after.predict(X, raw_score=True))
+
+
+def test_contributions_computed_ahead_come_in_order_and_equal_one_call(small_model) -> None:
+    """The scoring loop's TreeSHAP, chunks explained two at a time with one LightGBM thread
+    each, gives every chunk, in order, the values of one call over all rows on two threads."""
+    from models_ml.batch_scoring import contributions_ahead
+    from models_ml.config import ScoreScaling
+    from models_ml.explain import ScoringModel, compute_contributions
+    from models_ml.features import FeatureMatrix
+    from models_ml.metrics import Calibration
+
+    booster, X = small_model
+    model = ScoringModel("v", booster, booster.feature_name(), Calibration("platt", -0.2, 1.1),
+                         0.1, 560, ScoreScaling())
+    ids = np.arange(len(X))
+    chunks = [FeatureMatrix(ids[s:s + 250], X[s:s + 250].astype(np.float64), None,
+                            model.features) for s in range(0, len(X), 250)]
+    got = list(contributions_ahead(model, iter(chunks), workers=2))
+    assert [c.ids[0] for c, _ in got] == [c.ids[0] for c in chunks]
+    shap_values, base = compute_contributions(model, X, threads=2)
+    np.testing.assert_array_equal(np.vstack([v for _, (v, _) in got]), shap_values)
+    np.testing.assert_array_equal(np.concatenate([b for _, (_, b) in got]), base)

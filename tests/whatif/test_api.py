@@ -216,13 +216,19 @@ def test_a_publish_brings_the_new_snapshots_published_features(
         published: Path, tmp_path: Path, wcon: duckdb.DuckDBPyConnection) -> None:
     """The published features held in memory belong to one snapshot: after a publish, a
     what-if reads the new file's values (here the client's strongest unedited driver set to
-    missing), as the batch path on that file computes them."""
+    missing, the first of them by |SHAP| whose missing value moves the score: a tree may send
+    missing values the client's way), as the batch path on that file computes them."""
     [sk_id_curr] = client_ids(wcon, "s.decision = 'refuse'", limit=1)
     engine = read_whatif_model(wcon.cursor(), "published.serving.whatif_model")
-    [feature] = [r[0] for r in wcon.execute(
+    path, body = f"/clients/{sk_id_curr}/what-if", {"edits": {"children": 0}}
+    ids = np.array([sk_id_curr], dtype=np.int64)
+    _, published_X = engine.features(wcon.cursor(), candidates_table(ids, ids, [body["edits"]]),
+                                     "published")
+    drivers = [r[0] for r in wcon.execute(
         "select feature_name from published.serving.client_drivers where sk_id_curr = ? "
-        "and feature_name in (select unnest(?)) order by abs(shap_value) desc limit 1",
+        "and feature_name in (select unnest(?)) order by abs(shap_value) desc",
         [sk_id_curr, engine.kept]).fetchall()]
+    feature = first_feature_whose_missing_value_moves(engine, published_X, drivers)
     served = tmp_path / "warehouse.duckdb"
     shutil.copyfile(published, served)
     changed = tmp_path / "next.duckdb"
@@ -230,20 +236,29 @@ def test_a_publish_brings_the_new_snapshots_published_features(
     with duckdb.connect(str(changed)) as con:
         con.execute(f'update marts.client_features set "{feature}" = null '
                     "where sk_id_curr = ?", [sk_id_curr])
-    path, body = f"/clients/{sk_id_curr}/what-if", {"edits": {"children": 0}}
     with TestClient(create_app(served)) as client:
         before = client.post(path, json=body).json()
         os.replace(changed, served)
         after = client.post(path, json=body).json()
     con = duckdb.connect(":memory:")
     con.execute(f"attach '{served}' as published (read_only)")
-    ids = np.array([sk_id_curr], dtype=np.int64)
     keys, X = engine.features(con.cursor(), candidates_table(ids, ids, [body["edits"]]),
                               "published")
     expected = engine.explain_rows(keys, X).scores.column("probability_default")[0].as_py()
     assert after["probability_default"] == pytest.approx(expected, abs=1e-12)
     assert after["probability_default"] != pytest.approx(before["probability_default"],
                                                          abs=1e-12)
+
+
+def first_feature_whose_missing_value_moves(engine, X: np.ndarray, drivers: list[str]) -> str:
+    """The first of `drivers` that, set to missing in the client's row X, changes its log-odds."""
+    position = {f: j for j, f in enumerate(engine.model.features)}
+    for feature in drivers:
+        edited = X.copy()
+        edited[:, position[feature]] = np.nan
+        if engine.log_odds(edited)[0] != engine.log_odds(X)[0]:
+            return feature
+    raise AssertionError("no driver of the client moves its score when missing")
 
 
 def test_the_features_are_read_in_a_private_instance_of_the_snapshots_file(
