@@ -66,10 +66,29 @@ def dask_workers(env: dict[str, str] | None = None) -> int:
     return int(raw)
 
 
-def quiet_dask_logs() -> None:
-    """distributed logs every worker start and stop at INFO; the refresh shows warnings only
-    (read when distributed is first imported)."""
-    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+# Dask settings of the refresh, as environment variables: distributed reads them when first
+# imported, and the local cluster's worker processes inherit them.
+DASK_SETTINGS = {
+    # distributed logs every worker start and stop at INFO; the refresh shows warnings only
+    "DASK_LOGGING__DISTRIBUTED": "warning",
+    # No statistical profiler in the workers. It calls sys._current_frames() every 10 ms, and
+    # on CPython 3.11 a garbage collection inside that call which frees a threading.local
+    # (dbt keeps many) waits for a lock the same call holds: the worker hangs for good, GIL
+    # held (seen in a `--dask local` bucket's dbt build; distributed already keeps this
+    # profiler off its event loops on 3.11, not off the worker's task threads).
+    "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
+}
+
+
+def dask_settings() -> None:
+    """Apply DASK_SETTINGS (a value already in the environment wins), before and after
+    distributed is imported: a local cluster's nannies hand this process's Dask config to
+    their workers, which would otherwise undo what the workers read from the environment."""
+    for key, value in DASK_SETTINGS.items():
+        os.environ.setdefault(key, value)
+    import dask.config
+
+    dask.config.refresh()
 
 
 def configure_prefect(paths: PadPaths, *, ephemeral: bool = True) -> None:

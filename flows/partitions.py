@@ -179,9 +179,9 @@ def dask_task_runner(address: str, workers: int) -> Any:
     """prefect-dask's runner: `local` = a LocalCluster of `workers` processes pinned to one
     thread each (DuckDB, LightGBM and TreeSHAP too: PAD_THREADS=1); else the scheduler at
     `address` (its workers need this package installed and PAD_HOME on shared storage)."""
-    from flows.config import quiet_dask_logs
+    from flows.config import dask_settings
 
-    quiet_dask_logs()
+    dask_settings()
     from prefect_dask import DaskTaskRunner
 
     if address != "local":

@@ -163,6 +163,33 @@ def test_a_bucket_that_keeps_failing_is_retried_then_nothing_is_published(
     assert not list((home / "build").iterdir())  # build file and bucket files removed
 
 
+def _worker_profiler() -> dict[str, bool]:
+    """Run in a Dask worker: is its statistical profiler configured, is it running?"""
+    import dask.config
+    from distributed import get_worker
+
+    return {"configured": dask.config.get("distributed.worker.profile.enabled"),
+            "running": "profile" in get_worker().periodic_callbacks}
+
+
+@pytest.mark.slow
+def test_local_dask_workers_run_without_the_statistical_profiler(prefect_server) -> None:
+    """The `--dask local` workers, started by the refresh's own task runner, never sample
+    their threads (sys._current_frames every 10 ms): on CPython 3.11 that sampling can hang a
+    worker for good in a bucket's dbt build (flows.config.DASK_SETTINGS)."""
+    from prefect import flow, task
+
+    from flows.partitions import dask_task_runner
+
+    probe = task(_worker_profiler)
+
+    @flow(task_runner=dask_task_runner("local", 1))
+    def probe_the_worker() -> dict[str, bool]:
+        return probe.submit().result()
+
+    assert probe_the_worker() == {"configured": False, "running": False}
+
+
 def test_dask_address_and_workers_come_from_the_option_then_the_environment() -> None:
     from flows.config import dask_address, dask_workers
 
