@@ -46,13 +46,10 @@ class FeatureInfo:
     labels: np.ndarray      # object array of str
     families: np.ndarray    # object array of family codes
 
-    def family_matrix(self) -> tuple[list[str], np.ndarray]:
-        """The model's families (in FAMILIES order) and the feature × family 0/1 matrix."""
-        present = [f.code for f in FAMILIES if f.code in set(self.families)]
-        matrix = np.zeros((len(self.families), len(present)), dtype=np.float64)
-        for j, code in enumerate(present):
-            matrix[self.families == code, j] = 1.0
-        return present, matrix
+    def family_columns(self) -> list[tuple[str, np.ndarray]]:
+        """The model's families (in FAMILIES order), each with its feature positions."""
+        return [(f.code, np.flatnonzero(self.families == f.code)) for f in FAMILIES
+                if f.code in set(self.families)]
 
 
 @dataclass(frozen=True)
@@ -156,9 +153,19 @@ def top_drivers(model: ScoringModel, info: FeatureInfo, ids: np.ndarray, X: np.n
 
 
 def sum_families(info: FeatureInfo, shap_values: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Family codes and the SHAP sums per client × family."""
-    families, matrix = info.family_matrix()
-    return families, shap_values @ matrix
+    """Family codes and the SHAP sums per client × family.
+
+    Each sum adds the family's features one at a time, in the model's feature order, so a
+    client's sums are the same bits whatever chunk it is scored in. A matrix product by a 0/1
+    matrix (as before) lets BLAS choose its order of additions by the matrix's size: the
+    last bits of some clients' sums differed between a whole-portfolio chunk and a bucket's."""
+    columns = info.family_columns()
+    by_feature = np.ascontiguousarray(shap_values.T, dtype=np.float64)
+    sums = np.zeros((len(columns), shap_values.shape[0]))
+    for j, (_, positions) in enumerate(columns):
+        for k in positions:
+            sums[j] += by_feature[k]
+    return [code for code, _ in columns], np.ascontiguousarray(sums.T)
 
 
 def family_table(model: ScoringModel, ids: np.ndarray, families: list[str],
