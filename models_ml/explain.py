@@ -48,8 +48,8 @@ class FeatureInfo:
 
     def family_columns(self) -> list[tuple[str, np.ndarray]]:
         """The model's families (in FAMILIES order), each with its feature positions."""
-        return [(f.code, np.flatnonzero(self.families == f.code)) for f in FAMILIES
-                if f.code in set(self.families)]
+        found = ((f.code, np.flatnonzero(self.families == f.code)) for f in FAMILIES)
+        return [(code, positions) for code, positions in found if positions.size]
 
 
 @dataclass(frozen=True)
