@@ -1,8 +1,14 @@
 """The Monitoring tab and the alerts banner in a real browser (Chromium through Playwright)."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import duckdb
 import pytest
 
+from dashboard.bench import run_dashboard
+from dashboard.pages.monitoring import RECENT_ALERTS
 from tests.dashboard.conftest import SampleIds
 from tests.dashboard.test_ui import open_tab, shoot, wait_for_client
 
@@ -35,3 +41,35 @@ def test_monitoring_tab_and_alerts_banner(page: object, dashboard_url: str,
     expected = db.execute("select count(*) from serving.drift where refresh_run_id = ? and "
                           "reference = 'previous_refresh'", [latest_run]).fetchall()[0][0]
     assert page.locator("[data-testid=drift-latest] tbody tr").count() == expected  # type: ignore[attr-defined]
+
+
+
+def french_banner_intro(page: object, dashboard_url: str, client: int) -> tuple[int, str]:
+    """The number of alerts the French banner lists, and its first line."""
+    page.goto(f"{dashboard_url}?client={client}&lang=fr", wait_until="networkidle")  # type: ignore[attr-defined]
+    wait_for_client(page, client)
+    banner = page.locator("[data-testid=alerts-banner]")  # type: ignore[attr-defined]
+    return banner.locator("li").count(), banner.inner_text().split("\n")[0]
+
+
+def test_the_french_alerts_banner_agrees_with_its_count(page: object, dashboard_url: str,
+                                                       warehouse_path: Path, tmp_path: Path,
+                                                       ids: SampleIds, db) -> None:
+    """In French the banner's intro takes the plural form of the number of alerts it lists:
+    one alert is « la plus récente », not « les 1 plus récentes » (seen on `make demo`)."""
+    listed, intro = french_banner_intro(page, dashboard_url, ids.history)
+    alerts = db.execute("select count(*) from serving.alerts").fetchall()[0][0]
+    assert listed == min(RECENT_ALERTS, alerts) and listed > 1
+    assert f"Alertes de surveillance — les {listed} plus récentes (détails dans l’onglet " \
+           "Surveillance)" in intro, intro
+
+    one_alert = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse_path, one_alert)
+    with duckdb.connect(str(one_alert)) as con:
+        con.execute("delete from serving.alerts where alert_id <> "
+                    "(select max(alert_id) from serving.alerts)")
+    with run_dashboard(one_alert) as url:
+        listed, intro = french_banner_intro(page, url, ids.history)
+    assert listed == 1
+    assert "Alertes de surveillance — la plus récente (détails dans l’onglet Surveillance)" \
+        in intro, intro
