@@ -62,7 +62,7 @@ def marts_of_bucket(bucket: int, job: BucketJob) -> BucketDone:
     db = buckets.create_bucket_db(parts, bucket)
     dbt_dir = parts / "dbt" / f"bucket-{bucket}"
     build_marts(db, target_dir=dbt_dir / "target", log_dir=dbt_dir / "logs",
-                manifest=shared_manifest(parts / "dbt" / "parse", database=db))
+                manifest=shared_manifest(db, work_dir=parts / "dbt" / "parse"))
     buckets.export_tables(parts, bucket, MART_SCHEMAS)
     return BucketDone(bucket, mart_clients(db), time.perf_counter() - started)
 

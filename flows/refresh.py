@@ -116,14 +116,14 @@ def validate_load(state: RefreshRun) -> str:
 
 
 def dbt_marts(state: RefreshRun) -> str:
-    from warehouse.dbt_runner import build_marts
+    from warehouse.dbt_runner import build_marts, shared_manifest
 
     if state.plan.partitioned:
         from flows.partitions import marts_in_buckets
 
         return marts_in_buckets(state)
 
-    nodes = len(build_marts(state.plan.build).nodes)
+    nodes = len(build_marts(state.plan.build, manifest=shared_manifest(state.plan.build)).nodes)
     state.record.clients = mart_clients(state.plan.build)
     return f"dbt built and tested {nodes} nodes ({state.record.clients:,} clients)"
 
@@ -181,9 +181,12 @@ def recourse(state: RefreshRun) -> str:
 
 
 def dbt_serving(state: RefreshRun) -> str:
-    from warehouse.dbt_runner import build_serving
+    from warehouse.dbt_runner import build_serving, shared_manifest
 
-    return f"dbt built and tested {len(build_serving(state.plan.build).nodes)} serving nodes"
+    # the parse the marts build made (in-process), or one for both when the marts were built
+    # in buckets
+    run = build_serving(state.plan.build, manifest=shared_manifest(state.plan.build))
+    return f"dbt built and tested {len(run.nodes)} serving nodes"
 
 
 def publish_build(state: RefreshRun) -> str:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 _PARSED: dict[tuple[Path, str], object] = {}  # shared_manifest's parses, per process
+PARSES_KEPT = 2  # a refresh's own and its buckets' (older ones serve no later refresh)
 
 
 @dataclass(frozen=True)
@@ -171,19 +172,25 @@ def _invoke(
         return dbtRunner(manifest=manifest).invoke(_cli(args, target_dir, log_dir, quiet))
 
 
-def shared_manifest(work_dir: Path, database: Path) -> object:
+def shared_manifest(database: Path, work_dir: Path | None = None) -> object:
     """The dbt project parsed once per process (dbt's `Manifest`), for invocations that would
-    each parse the same, unchanged project: the buckets of a partitioned refresh (a parse is
-    10–30 s on these machines, paid per bucket otherwise). A Dask worker process parses once
-    for all the buckets it builds. The profile (database path, threads) is still read at
+    each parse the same, unchanged project: the marts and serving builds of one refresh, the
+    buckets of a partitioned refresh (a full parse is 2–4 s at best on these machines, 10–30 s
+    when they are busy; dbt's own partial parse does not apply, because every refresh builds
+    a file of its own and the profile names it). A Dask worker process parses once for all
+    the buckets it builds. The profile (database path, threads, memory limit) is still read at
     every invocation; but dbt records the database's catalog (DuckDB: the file's stem) in the
-    parsed nodes, so the manifest serves files named like `database` only."""
+    parsed nodes, so the manifest serves files named like `database` only. `work_dir`: where
+    the parse writes its target and logs (default: the project's, as the builds)."""
     key = (DBT_PROJECT_DIR, database.stem)
     if key not in _PARSED:
-        outcome = _invoke(["parse"], work_dir / database.name, threads=1,
-                          target_dir=work_dir / "target", log_dir=work_dir / "logs", quiet=True)
+        outcome = _invoke(["parse"], database, threads=1,
+                          target_dir=work_dir / "target" if work_dir else None,
+                          log_dir=work_dir / "logs" if work_dir else None, quiet=True)
         if not outcome.success:
             raise RunFailure(f"dbt parse: {outcome.exception or 'failed'}")
+        while len(_PARSED) >= PARSES_KEPT:
+            del _PARSED[next(iter(_PARSED))]  # the oldest: dicts keep insertion order
         _PARSED[key] = outcome.result
     return _PARSED[key]
 

@@ -18,6 +18,7 @@ import pytest
 from flows.publish import publish, published_model, refresh_lock
 from flows.refresh import refresh_steps, run_refresh
 from models_ml.registry import find_champion
+from warehouse import dbt_runner
 from warehouse.config import pad_paths
 from warehouse.dbt_runner import docs_of_published
 from warehouse.errors import RunFailure
@@ -35,11 +36,22 @@ def records(home: Path) -> list[dict]:
                   key=lambda r: r["started_at"] + r["run_id"])
 
 
+DBT_CALLS: list[tuple[str, bool]] = []  # (dbt command, given a parsed project) of `refreshed`
+
+
 @pytest.fixture(scope="module")
 def refreshed(tmp_path_factory, small_raw: Path, prefect_server) -> Path:
-    """PAD_HOME after one successful refresh of the small portfolio."""
+    """PAD_HOME after one successful refresh of the small portfolio (its dbt calls recorded)."""
     home = tmp_path_factory.mktemp("pad-home")
-    assert run_refresh(raw=small_raw, retrain=False, paths=pad_paths(home)) == 0
+    invoke = dbt_runner._invoke
+
+    def recorded(args, db_path, **kwargs):
+        DBT_CALLS.append((" ".join(args), kwargs.get("manifest") is not None))
+        return invoke(args, db_path, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dbt_runner, "_invoke", recorded)
+        assert run_refresh(raw=small_raw, retrain=False, paths=pad_paths(home)) == 0
     return home
 
 
@@ -103,6 +115,14 @@ def test_every_step_of_the_flow_shows_its_time_in_the_published_run_log(refreshe
     ran = [step for step in flow_steps if run[f"seconds_{step}"] is not None]
     assert {"validate_load", "train", "publish"} <= set(ran), ran
     assert shown["seconds_total"] == pytest.approx(run["seconds_total"])
+
+
+def test_a_refresh_parses_the_dbt_project_once_for_its_two_builds(refreshed: Path) -> None:
+    """A full parse costs 2–4 s, and dbt's partial parse never applies to a refresh (the
+    profile names the run's own build file): the marts and serving builds share one."""
+    builds = [(command, parsed) for command, parsed in DBT_CALLS if command.startswith("build")]
+    assert builds == [("build --selector marts", True), ("build --selector serving", True)]
+    assert [command for command, _ in DBT_CALLS].count("parse") == 1, DBT_CALLS
 
 
 def test_docs_show_the_whole_lineage_of_the_published_warehouse(refreshed: Path,
@@ -384,6 +404,7 @@ WRITER = """
 import pathlib, sys, time
 from dashboard.decision_records import record_decision
 from dashboard.lookup import Lookup
+from warehouse import dbt_runner
 from warehouse.config import pad_paths
 from warehouse.decisions import DecisionRequest, DecisionStore
 paths = pad_paths(sys.argv[1])
