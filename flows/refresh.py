@@ -347,9 +347,9 @@ def repair_after_killed_runs(paths: PadPaths, message: str = KILLED_MESSAGE) -> 
     """What a run killed outright left behind (call with the lock held, so it is dead)."""
     for stale in clean_stale_builds(paths):
         say(f"removed {stale.name} left by an interrupted run")
-    for run_id, message in fail_abandoned_runs(paths, message).items():
+    for run_id, recorded in fail_abandoned_runs(paths, message).items():
         say(f"run {run_id} was killed before it could record its end: marked failed")
-        _alert_failed_refresh(paths, run_id, message)
+        _alert_failed_refresh(paths, run_id, recorded)
     repaired = reconcile_champion(paths)
     if repaired:
         say(f"champion pointer repaired: {repaired} scored the published warehouse")

@@ -17,7 +17,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from warehouse.alerts import raise_alert
 from models_ml.monitoring.backtest import backtest
 from models_ml.monitoring.config import fairness_min_group, monitored_features
 from models_ml.monitoring.fairness import fairness_report
@@ -31,6 +30,7 @@ from models_ml.monitoring.history import (
 )
 from models_ml.registry import ModelRecord, get_model, read_oof
 from models_ml.scaling import points_from_log_odds, risk_bands, round_scores, scaling_from_record
+from warehouse.alerts import raise_alert
 from warehouse.config import PadPaths
 from warehouse.errors import RunFailure
 

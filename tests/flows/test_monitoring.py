@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import duckdb
 import pandas as pd
@@ -40,9 +41,9 @@ def touched(feature: str) -> bool:
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
+    received: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:  # http.server's name
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.received.append(json.loads(body))
         self.send_response(200)
@@ -175,7 +176,7 @@ def test_model_card_in_french_and_english(monitored: Path, tmp_path: Path) -> No
                     )["model_version"].iloc[0]
     out = tmp_path / "card.html"
     done = subprocess.run([sys.executable, "-m", "flows.cli", "model-card", "--out", str(out)],
-                          env=env, capture_output=True, text=True, timeout=120)
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     html = out.read_text()
     assert html.startswith("<!doctype html>") and 'lang="fr"' in html and version in html
@@ -184,12 +185,12 @@ def test_model_card_in_french_and_english(monitored: Path, tmp_path: Path) -> No
         assert f"{heading}" in html
     assert "<table>" in html and ">male<" in html  # the fairness table, gender groups
     english = subprocess.run([sys.executable, "-m", "flows.cli", "model-card", "--lang", "en"],
-                             env=env, capture_output=True, text=True, timeout=120)
+                             env=env, capture_output=True, text=True, timeout=120, check=False)
     assert english.returncode == 0 and "## Intended use" in english.stdout
     assert "## Fairness (out-of-fold predictions)" in english.stdout
     bad = subprocess.run([sys.executable, "-m", "flows.cli", "model-card", "--out",
                           str(tmp_path / "card.pdf")], env=env, capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, check=False)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "card.pdf").exists()
 

@@ -20,8 +20,8 @@ def _scores(run: str, ids: range, population: str, p: float, band: str) -> pd.Da
 
 def test_backtest_uses_the_first_pending_score_and_flags_underestimation() -> None:
     history = pd.concat([
-        _scores("r1", range(0, 200), "pending", 0.02, "A"),     # cohort of run 1
-        _scores("r2", range(0, 200), "pending", 0.30, "E"),     # re-scored later: ignored
+        _scores("r1", range(200), "pending", 0.02, "A"),     # cohort of run 1
+        _scores("r2", range(200), "pending", 0.30, "E"),     # re-scored later: ignored
         _scores("r2", range(200, 300), "pending", 0.10, "C"),   # cohort of run 2
         _scores("r1", range(300, 400), "history", 0.05, "B"),   # known at the time: never
     ])
