@@ -404,7 +404,6 @@ WRITER = """
 import pathlib, sys, time
 from dashboard.decision_records import record_decision
 from dashboard.lookup import Lookup
-from warehouse import dbt_runner
 from warehouse.config import pad_paths
 from warehouse.decisions import DecisionRequest, DecisionStore
 paths = pad_paths(sys.argv[1])
