@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from dashboard.formatting import STYLE, heading, html_table, message
 from dashboard.lookup import WarehouseUnavailable
+from dashboard.pages.alert_texts import alert_html, monitoring_word
 from dashboard.pages.base import Page
 from dashboard.texts import N_, Texts
 
@@ -42,7 +43,7 @@ def _read(warehouse: Path, sql: str) -> pd.DataFrame:
 
 
 def recent_alerts(warehouse: Path, limit: int = RECENT_ALERTS) -> pd.DataFrame:
-    return _read(warehouse, f"select raised_at, kind, severity, message, refresh_run_id "
+    return _read(warehouse, f"select raised_at, kind, severity, message, refresh_run_id, details "
                             f"from serving.alerts order by raised_at desc limit {int(limit)}")
 
 
@@ -62,7 +63,8 @@ def alerts_banner(source: Any, tr: Texts) -> list[pn.viewable.Viewable]:
     items = "".join(f"<li><b>{html.escape(tr._(ALERT_KINDS.get(str(a.kind), str(a.kind))))}</b> "
                     f"({html.escape(tr._(SEVERITY_WORDS.get(str(a.severity), 'info')))}, "
                     f"{html.escape(_utc(a.raised_at, tr))}): "
-                    f"{technical(str(a.message), tr)}</li>" for a in alerts.itertuples())
+                    f"{alert_html(str(a.kind), str(a.message), a.details, tr)}</li>"
+                    for a in alerts.itertuples())
     title = tr._("Monitoring alerts")
     intro = tr.nhtml("{title} — the most recent (Monitoring tab for details):",
                      "{title} — the {count} most recent (Monitoring tab for details):",
@@ -172,11 +174,6 @@ def drift_table(latest: pd.DataFrame, tr: Texts) -> pd.DataFrame:
         columns={k: tr._(v) if v != "PSI" else v for k, v in DRIFT_COLUMNS.items()})
 
 
-def technical(text: str, tr: Texts) -> str:
-    """A message a refresh recorded (English, technical), marked as English on other pages."""
-    return html.escape(text) if tr.lang == "en" else f"<span lang='en'>{html.escape(text)}</span>"
-
-
 def localised(frame: pd.DataFrame, decimals: int, tr: Texts) -> pd.DataFrame:
     """A monitoring table as published, headers, codes and numbers in the reader's words."""
     def cell(value: Any) -> str:
@@ -186,22 +183,17 @@ def localised(frame: pd.DataFrame, decimals: int, tr: Texts) -> pd.DataFrame:
             return _utc(value, tr)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return tr.number(value, 0 if float(value).is_integer() else decimals)
-        text = str(value)
-        return tr._(MONITORING_WORDS[text]) if text in MONITORING_WORDS else tr.value(text) \
-            if len(text) > 1 else text
+        return monitoring_word(str(value), tr)
 
     shown = frame.map(cell)
     shown.columns = [tr._(MONITORING_COLUMNS.get(c, c)) for c in frame.columns]
     return shown
 
 
-ALERT_KINDS = {"refresh_failed": N_("refresh failed"), "drift": N_("drift"),
+ALERT_KINDS = {"refresh_failed": N_("refresh failed"), "monitoring_failed": N_("monitoring failed"),
+               "drift": N_("drift"),
                "fairness": N_("fairness"), "backtest": N_("back-test"),
                "decision_chain": N_("decision record"), "stale": N_("stale data")}
-MONITORING_WORDS = {"ok": N_("ok"), "small_group": N_("small group"),
-                    "four_fifths": N_("below four fifths"), "fail": N_("fail"),
-                    "gender": N_("gender"), "age": N_("age"), "family": N_("family"),
-                    "XNA": N_("not given")}
 MONITORING_COLUMNS = {
     "attribute": N_("attribute"), "group": N_("group"), "clients": N_("clients"),
     "refusal_rate": N_("refusal rate"), "default_rate_granted": N_("default rate (granted)"),

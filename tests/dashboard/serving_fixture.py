@@ -78,6 +78,24 @@ FEATURES: list[tuple[str, str, str, float]] = [
 FAMILY_LABELS = {f.code: f.label for f in FAMILIES}
 PROTECTED = {"age", "family", "gender"}
 REASON_TEXT = {f.code: f.reason_text for f in FAMILIES}
+# serving.alerts' drift, fairness and back-test records as models_ml/monitoring/step.py
+# writes them: the refresh's English message and the figures behind it (made-up figures)
+ALERT_DETAILS: list[tuple[str, dict[str, Any]]] = [
+    (("population drift: 1 act and 2 watch flags; largest PSI: application_ext_source_2 0.31 "
+      "(training)"),
+     {"flags": [{"reference": "training", "feature_name": "application_ext_source_2",
+                 "psi": 0.3125, "flag": "act"},
+                {"reference": "previous_refresh", "feature_name": "score", "psi": 0.18,
+                 "flag": "watch"},
+                {"reference": "training", "feature_name": "application_days_birth",
+                 "psi": 0.12, "flag": "watch"}]}),
+    ("four-fifths rule: grant rate below 80 % of the best group for gender=male (0.72)",
+     {"groups": [{"attribute": "gender", "group": "male", "grant_rate_ratio": 0.72}]}),
+    (("back-test failed (risk under-estimated): band E: predicted 5.0%, observed 9.1% of 1234 "
+      "(p = 0.002)"),
+     {"bands": [{"risk_band": "E", "as_of": "2025-01-01T06:10:00+00:00", "clients": 1234,
+                 "predicted_rate": 0.05, "observed_rate": 0.091, "jeffreys_p": 0.002}]}),
+]
 
 
 def build_serving_warehouse(path: Path, clients: int = 400, seed: int = 7) -> Path:
@@ -328,11 +346,17 @@ def _monitoring(rng: np.random.Generator, features: list[str]) -> dict[str, pd.D
                                                                           0.6],
         "jeffreys_p": [0.4, 0.7, 0.5, 0.5, 0.2], "auc": 0.74, "flag": "ok"})
     alerts = pd.DataFrame({
-        "alert_id": ["a1", "a2"], "raised_at": [runs[1][1], runs[1][1]],
-        "kind": ["drift", "refresh_failed"], "severity": ["warning", "critical"],
-        "message": ["population drift: 1 act and 2 watch flags", "refresh x failed: boom"],
-        "refresh_run_id": [runs[1][0], "20250202T060000-cccccc"], "details": ["{}", "{}"],
-        "webhook_delivery": [None, None]})
+        "alert_id": ["a1", "a2", "a3", "a4", "a5"],
+        "raised_at": [runs[1][1], runs[1][1] + pd.Timedelta(days=1),
+                      *(runs[1][1] + pd.Timedelta(minutes=m) for m in (1, 2, 3))],
+        "kind": ["drift", "refresh_failed", "drift", "fairness", "backtest"],
+        "severity": ["warning", "critical", "warning", "warning", "warning"],
+        "message": ["population drift: 1 act and 2 watch flags", "refresh x failed: boom",
+                    *(m for m, _ in ALERT_DETAILS)],
+        "refresh_run_id": [runs[1][0], "20250202T060000-cccccc", *[runs[1][0]] * 3],
+        # a1 is a record older than the details (its message is all there is)
+        "details": ["{}", "{}", *(json.dumps(d) for _, d in ALERT_DETAILS)],
+        "webhook_delivery": None})
     return {"drift": pd.DataFrame(drift), "fairness": fairness, "backtest": backtest,
             "alerts": alerts}
 

@@ -8,21 +8,43 @@ import duckdb
 import pytest
 
 from dashboard.bench import run_dashboard
+from dashboard.pages.alert_texts import WORDINGS
 from dashboard.pages.monitoring import RECENT_ALERTS
 from tests.dashboard.conftest import SampleIds
 from tests.dashboard.test_ui import open_tab, shoot, wait_for_client
 
 pytestmark = pytest.mark.ui
+NNBSP, NBSP = "\u202f", "\u00a0"   # French thousands separator, space before %
+# the fixture's drift, fairness and back-test alerts (serving_fixture.ALERT_DETAILS) as worded
+WORDED = {
+    "en": [("population drift: 1 flag to act on and 2 flags to watch; largest PSI: "
+            "application_ext_source_2 0.31 (training)"),
+           "four-fifths rule: grant rate below 80% of the best group for gender: male (0.72)",
+           ("back-test failed (risk under-estimated): band E (predicted 5.0%, observed 9.1% "
+            "of 1,234 clients, p = 0.002)")],
+    "fr": [("dérive de la population : 1 signal à traiter et 2 signaux à surveiller ; PSI le "
+            "plus élevé : application_ext_source_2 0,31 (entraînement)"),
+           (f"règle des quatre cinquièmes : taux d’accord inférieur à 80{NBSP}% de celui du "
+            "meilleur groupe pour sexe : homme (0,72)"),
+           (f"contrôle a posteriori en échec (risque sous-estimé) : classe E (prédit "
+            f"5,0{NBSP}%, observé 9,1{NBSP}% sur 1{NNBSP}234 clients, p = 0,002)")]}
+# the fixture's alerts shown as recorded: an error, and a drift record older than the details
+AS_RECORDED = ["refresh x failed: boom", "population drift: 1 act and 2 watch flags"]
 
 
 def test_monitoring_tab_and_alerts_banner(page: object, dashboard_url: str,
-                                          ids: SampleIds, db) -> None:
+                                          ids: SampleIds, db, is_fixture: bool) -> None:
     page.goto(f"{dashboard_url}?client={ids.history}&lang=en", wait_until="networkidle")  # type: ignore[attr-defined]
     wait_for_client(page, ids.history)
-    banner = page.locator("[data-testid=alerts-banner]")  # type: ignore[attr-defined]
-    newest = db.execute("select message from serving.alerts order by raised_at desc").fetchall()
-    for (text,) in newest[:5]:
-        assert text in banner.inner_text()
+    shown = page.locator("[data-testid=alerts-banner]").inner_text()  # type: ignore[attr-defined]
+    newest = db.execute("select kind, message from serving.alerts order by raised_at desc "
+                        f"limit {RECENT_ALERTS}").fetchall()
+    for kind, text in newest:
+        if kind not in WORDINGS:    # errors are shown as recorded
+            assert text in shown
+    if is_fixture:
+        for text in WORDED["en"] + AS_RECORDED:
+            assert text in shown
     open_tab(page, "Monitoring", "drift-latest")
     latest_run = db.execute("select max(refresh_run_id) from serving.drift").fetchall()[0][0]
     expected = db.execute("select count(*) from serving.drift where refresh_run_id = ? and "
@@ -50,6 +72,20 @@ def french_banner_intro(page: object, dashboard_url: str, client: int) -> tuple[
     wait_for_client(page, client)
     banner = page.locator("[data-testid=alerts-banner]")  # type: ignore[attr-defined]
     return banner.locator("li").count(), banner.inner_text().split("\n")[0]
+
+
+def test_the_french_alerts_banner_words_the_alerts_in_french(
+        page: object, dashboard_url: str, ids: SampleIds, is_fixture: bool) -> None:
+    """Drift, fairness and back-test alerts are worded from their figures in French; what only
+    has the recorded English text (errors, records older than the details) is marked English."""
+    if not is_fixture:
+        pytest.skip("checks the fixture's alerts")
+    french_banner_intro(page, dashboard_url, ids.history)
+    banner = page.locator("[data-testid=alerts-banner]")  # type: ignore[attr-defined]
+    shown = banner.inner_text()
+    for text in WORDED["fr"]:
+        assert text in shown
+    assert sorted(banner.locator("[lang=en]").all_inner_texts()) == sorted(AS_RECORDED)
 
 
 def test_the_french_alerts_banner_agrees_with_its_count(page: object, dashboard_url: str,
