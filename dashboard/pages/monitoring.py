@@ -60,11 +60,7 @@ def alerts_banner(source: Any, tr: Texts) -> list[pn.viewable.Viewable]:
         return []
     worst = next(s for s in ("critical", "warning", "info") if s in set(alerts["severity"])
                  ) if set(alerts["severity"]) & set(SEVERITY_KIND) else "info"
-    items = "".join(f"<li><b>{html.escape(tr._(ALERT_KINDS.get(str(a.kind), str(a.kind))))}</b> "
-                    f"({html.escape(tr._(SEVERITY_WORDS.get(str(a.severity), 'info')))}, "
-                    f"{html.escape(_utc(a.raised_at, tr))}): "
-                    f"{alert_html(str(a.kind), str(a.message), a.details, tr)}</li>"
-                    for a in alerts.itertuples())
+    items = "".join(f"<li>{_alert_line(a, tr)}</li>" for a in alerts.itertuples())
     title = tr._("Monitoring alerts")
     intro = tr.nhtml("{title} — the most recent (Monitoring tab for details):",
                      "{title} — the {count} most recent (Monitoring tab for details):",
@@ -74,6 +70,16 @@ def alerts_banner(source: Any, tr: Texts) -> list[pn.viewable.Viewable]:
             f"{items}</ul></div>")
     return [pn.pane.Alert(text, alert_type=SEVERITY_KIND.get(worst, "info"),
                           sizing_mode="stretch_width")]
+
+
+def _alert_line(alert: Any, tr: Texts) -> Markup:
+    # one template, so each language places its own punctuation (French: « ) : »)
+    return tr.html("{kind} ({severity}, {raised_at}): {text}",
+                   kind=Markup("<b>{}</b>").format(tr._(ALERT_KINDS.get(str(alert.kind),
+                                                                         str(alert.kind)))),
+                   severity=tr._(SEVERITY_WORDS.get(str(alert.severity), "info")),
+                   raised_at=_utc(alert.raised_at, tr),
+                   text=Markup(alert_html(str(alert.kind), str(alert.message), alert.details, tr)))
 
 
 def drift_trend(drift: pd.DataFrame, reference: str, tr: Texts) -> hv.Overlay:

@@ -68,6 +68,16 @@ def test_the_english_banner_words_them_from_the_same_details(tmp_path: Path) -> 
     assert "recorded" not in html and "lang=" not in html
 
 
+def test_each_line_puts_kind_severity_and_time_before_the_sentence_in_the_page_s_style(
+        tmp_path: Path) -> None:
+    (tmp_path / "fr").mkdir(), (tmp_path / "en").mkdir()
+    fr = banner(tmp_path / "fr", "fr", ("drift", "recorded", DRIFT))
+    en = banner(tmp_path / "en", "en", ("drift", "recorded", DRIFT))
+    # French typography puts a space before the colon; English does not
+    assert "<li><b>dérive</b> (avertissement, " in fr and ") : dérive de la population" in fr
+    assert "<li><b>drift</b> (warning, " in en and "): population drift" in en
+
+
 def test_without_act_flags_the_largest_watch_flags_are_named_largest_first(
         tmp_path: Path) -> None:
     flags = [{"reference": "previous_refresh", "feature_name": f"feature_{i}", "psi": psi,
