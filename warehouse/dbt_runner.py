@@ -23,6 +23,7 @@ from warehouse.config import (
     PadPaths,
     duckdb_memory_limit,
     duckdb_threads,
+    marts_dbt_threads,
     marts_memory_limit,
     pad_paths,
 )
@@ -238,11 +239,10 @@ def build_marts(
 
     `full_checks` adds the tests tagged full_scan (the bureau_balance key and the orphan
     warnings on the big child tables, which the loader already checks or reports).
-    One model at a time (every DuckDB query already uses all `threads`): two wide aggregations
-    at once would need their hash tables together, which DuckDB cannot spill; the memory
-    limit is the marts' own (config.marts_memory_limit)."""
+    Models run config.marts_dbt_threads at a time, under the marts' own memory limit
+    (config.marts_memory_limit)."""
     selector = "marts_full_checks" if full_checks else "marts"
-    kwargs.setdefault("dbt_threads", 1)
+    kwargs.setdefault("dbt_threads", marts_dbt_threads())
     kwargs.setdefault("memory_limit", marts_memory_limit())
     try:
         return run_dbt(["build", "--selector", selector], db_path, threads=threads, **kwargs)
@@ -261,8 +261,8 @@ def _with_memory_advice(message: str, limit: str) -> str | None:
     if not found:
         return None
     return (f"{head}{OUT_OF_MEMORY}: the marts build needs more than its DuckDB memory limit "
-            f"of {limit}: raise PAD_MARTS_MEMORY_LIMIT, or split the clients with "
-            "`pad refresh --partitions P`")
+            f"of {limit}: raise PAD_MARTS_MEMORY_LIMIT, set PAD_MARTS_DBT_THREADS=1, or split "
+            "the clients with `pad refresh --partitions P`")
 
 
 def build_serving(db_path: Path, *, threads: int | None = None, **kwargs) -> DbtRun:

@@ -56,8 +56,9 @@ def test_a_marts_build_out_of_memory_names_the_setting_to_raise(tmp_path: Path,
                     log_dir=tmp_path / "logs")
     message = str(failure.value)
     assert "\n" not in message and message.startswith("dbt build: "), message
-    assert message.endswith("memory limit of 8MB: raise PAD_MARTS_MEMORY_LIMIT, or split the "
-                            "clients with `pad refresh --partitions P`"), message
+    assert message.endswith("memory limit of 8MB: raise PAD_MARTS_MEMORY_LIMIT, set "
+                            "PAD_MARTS_DBT_THREADS=1, or split the clients with "
+                            "`pad refresh --partitions P`"), message
     assert "SET memory_limit" not in message  # DuckDB's own advice names settings users lack
 
 
