@@ -76,10 +76,10 @@ def duckdb_memory_limit() -> str:
 
 def marts_memory_limit() -> str:
     """DuckDB memory limit of the marts build (PAD_MARTS_MEMORY_LIMIT, default 2600MB: with
-    its widest aggregations split into pass tables built one at a time and client_features
-    written by one statement that streams its widest side, the full-scale marts build fits
-    (client_features ran out of memory at 2200MB inside dbt), and the process stays under 3 GB
-    of RSS: it peaked at 2.75 GB)."""
+    its widest aggregations split into pass tables and client_features written by one
+    statement that streams its widest side, the full-scale marts build fits (client_features
+    ran out of memory at 2200MB inside dbt), and the process stays under 3 GB of RSS: it
+    peaked at 2.75 GB one model at a time, 2.85 GB two at a time, passes included)."""
     return os.environ.get("PAD_MARTS_MEMORY_LIMIT", "2600MB")
 
 

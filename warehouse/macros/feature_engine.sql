@@ -259,8 +259,9 @@
     aggregate keeps all its states in memory (DuckDB does not spill the wide states of ~250
     aggregates per client: the full-scale previous-applications aggregation ran out of memory
     at 2.4 GB in one query, whatever the split into CTE passes), so the widest aggregations are
-    split into models of ~128 aggregates, built one after the other, and joined by a model of
-    their own (join_passes). -#}
+    split into models of ~128 aggregates, each its own table, and joined by a model of their own
+    (join_passes). The marts build may run two of them at once (PAD_MARTS_DBT_THREADS, default
+    2); the full-scale build, two models at a time, fits in the marts' 2600MB. -#}
 {% macro aggregation_pass_model(features, relation, pass_number, passes, key='sk_id_curr') -%}
     {%- set chunks = aggregate_chunks(features, passes) -%}
     {%- if execute and chunks | length != passes -%}
