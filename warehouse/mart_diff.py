@@ -5,7 +5,12 @@ Exact: the client set, the columns and their order, integer and text columns, an
 features whose value is picked rather than computed (min, max, last, counts, application values,
 one-hot and binary flags). Other floats (means, sums, variances, ratios...) may move in the last
 digits with the order multi-threaded aggregation adds in, so they agree to a relative `rtol`
-(1e-12). NULLs must be the same NULLs.
+(1e-12). A sample variance moves at the scale of its values, not its own: Welford's running
+mean is rounded to an ulp of the mean, so the standard deviation is only known to a few ulps of
+the mean (two runs of the same full-scale build: 0 against 1.2e-32 for values one ulp apart near
+1, 9.68008401871e-08 against 9.68008401872e-08, the square roots within 1 eps * |mean|). So a
+variance also passes when the square roots agree within `STD_ULPS` eps * |mean|, its mean being
+the feature of the same measure and split. NULLs must be the same NULLs.
 
 Usage: `python -m warehouse.mart_diff BEFORE.duckdb AFTER.duckdb` prints one line per differing
 column (exit 1) or a summary line (exit 0).
@@ -13,6 +18,7 @@ column (exit 1) or a summary line (exit 0).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +26,8 @@ from pathlib import Path
 import duckdb
 
 RTOL = 1e-12
+EPS = 2.0 ** -52
+STD_ULPS = 16  # a variance's square root may move by STD_ULPS * EPS * |its mean|
 EXACT_AGGREGATIONS = {"min", "max", "last", "count", "size", "nunique", "value", "one_hot",
                       "binary"}
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
@@ -29,7 +37,7 @@ MART = "marts.client_features"
 @dataclass(frozen=True)
 class ColumnDiff:
     column: str
-    rule: str  # "exact" | "rtol"
+    rule: str  # "exact" | "rtol" | "variance"
     differing: int  # clients whose values differ (NULL against a value included)
     example: tuple | None  # (sk_id_curr, before, after) of one of them
 
@@ -52,7 +60,8 @@ class MartDiff:
     def render(self) -> str:
         if self.same:
             return (f"same features: {self.clients:,} clients x {self.columns} columns "
-                    f"(exact, floats to a relative {RTOL:g})")
+                    f"(exact, floats to a relative {RTOL:g}, variances also with square "
+                    f"roots within {STD_ULPS} eps * |mean|)")
         return "\n".join(self.problems + [d.render() for d in self.columns_differing])
 
 
@@ -74,7 +83,7 @@ def compare_marts(before: Path, after: Path, rtol: float = RTOL) -> MartDiff:
             problems.append(f"client sets differ: {unmatched:,} clients in one build only")
         shared = [c for c in layout_a if c in layout_b and c != "sk_id_curr"]
         exact = exact_columns(con, layout_a)
-        diffs = differing_columns(con, shared, exact, rtol)
+        diffs = differing_columns(con, shared, exact, variance_means(con, shared), rtol)
         return MartDiff(clients, len(layout_a), problems, diffs)
     finally:
         con.close()
@@ -95,15 +104,32 @@ def exact_columns(con: duckdb.DuckDBPyConnection, layout: dict[str, str]) -> set
     return {c for c, kind in layout.items() if kind not in FLOAT_TYPES or c in picked}
 
 
+def variance_means(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, str]:
+    """Each variance feature → the mean feature of the same measure and split
+    (`<prefix>_<col>_var[_<split>]` → `<prefix>_<col>_mean[_<split>]`), when the mart has it."""
+    variances = [name for (name,) in con.execute(
+        "SELECT feature_name FROM a.marts.feature_catalog WHERE aggregation = 'var'").fetchall()]
+    means = {v: re.sub(r"_var(_|$)", r"_mean\1", v, count=1) for v in variances}
+    return {v: m for v, m in means.items() if v in columns and m in columns}
+
+
 def differing_columns(con: duckdb.DuckDBPyConnection, columns: list[str], exact: set[str],
-                      rtol: float) -> list[ColumnDiff]:
+                      variance_mean: dict[str, str], rtol: float) -> list[ColumnDiff]:
     """One pass over the joined marts: per column, the count of clients that differ."""
     def differs(c: str) -> str:
         q = f'"{c}"'
         if c in exact:
             return f"b.{q} IS DISTINCT FROM a.{q}"
-        return (f"(b.{q} IS NULL) <> (a.{q} IS NULL) OR abs(b.{q} - a.{q}) > "
-                f"{rtol!r} * greatest(abs(b.{q}), abs(a.{q}))")
+        tolerance = f"{rtol!r} * greatest(abs(b.{q}), abs(a.{q}))"
+        if c in variance_mean:
+            # |a - b| = |sqrt a - sqrt b| (sqrt a + sqrt b): the square roots within the ulps
+            mean = f'abs(coalesce(b."{variance_mean[c]}", 0))'
+            tolerance += (f" + {STD_ULPS * EPS!r} * {mean} * "
+                          f"(sqrt(abs(b.{q})) + sqrt(abs(a.{q})))")
+        return f"(b.{q} IS NULL) <> (a.{q} IS NULL) OR abs(b.{q} - a.{q}) > {tolerance}"
+
+    def rule(c: str) -> str:
+        return "exact" if c in exact else "variance" if c in variance_mean else "rtol"
     if not columns:
         return []
     counts = con.execute(
@@ -116,7 +142,7 @@ def differing_columns(con: duckdb.DuckDBPyConnection, columns: list[str], exact:
                 f'SELECT sk_id_curr, b."{column}", a."{column}" FROM b.{MART} AS b '
                 f"JOIN a.{MART} AS a USING (sk_id_curr) WHERE {differs(column)} "
                 "ORDER BY sk_id_curr LIMIT 1").fetchone()
-            found.append(ColumnDiff(column, "exact" if column in exact else "rtol", n, example))
+            found.append(ColumnDiff(column, rule(column), n, example))
     return found
 
 

@@ -74,10 +74,15 @@ def test_the_comparison_sees_a_last_digit_a_null_and_a_missing_client(
     con = duckdb.connect(str(changed))
     client = con.execute("SELECT min(sk_id_curr) FROM marts.client_features "
                          "WHERE app_payment_rate > 0 AND app_amt_credit > 0 AND pos_count > 0 "
-                         "AND bureau_days_credit_var IS NOT NULL").fetchone()[0]
+                         "AND bureau_days_credit_var IS NOT NULL "
+                         "AND inst_payment_perc_var IS NOT NULL AND inst_payment_perc_mean > 0"
+                         ).fetchone()[0]
+    # a variance's rounding is at the scale of its mean: 2 (eps * mean)^2 more is the same
     con.execute("UPDATE marts.client_features SET app_amt_credit = app_amt_credit * (1 + 1e-14), "
                 "app_payment_rate = app_payment_rate * (1 + 1e-14), pos_count = pos_count + 1, "
-                "bureau_days_credit_var = bureau_days_credit_var * (1 + 1e-9) "
+                "bureau_days_credit_var = bureau_days_credit_var * (1 + 1e-9), "
+                "inst_payment_perc_var = inst_payment_perc_var "
+                "+ 2 * pow(2.220446049250313e-16 * inst_payment_perc_mean, 2) "
                 "WHERE sk_id_curr = ?", [client])
     con.execute("UPDATE marts.client_features SET prev_count = NULL WHERE sk_id_curr = "
                 "(SELECT min(sk_id_curr) FROM marts.client_features WHERE prev_count IS NOT NULL)")
@@ -87,8 +92,9 @@ def test_the_comparison_sees_a_last_digit_a_null_and_a_missing_client(
     diff = compare_marts(dbt_build.db_path, changed)
     differing = {d.column: (d.rule, d.differing) for d in diff.columns_differing}
     # an application value is exact (a last-digit change counts), a ratio is within 1e-12 of a
-    # last-digit change but a variance 1e-9 off is not; a count, a NULL and a client always count
+    # last-digit change, a variance within its rounding floor, but a variance 1e-9 off is not;
+    # a count, a NULL and a client always count
     assert differing == {"app_amt_credit": ("exact", 1), "pos_count": ("exact", 1),
-                         "bureau_days_credit_var": ("rtol", 1), "prev_count": ("exact", 1)}
+                         "bureau_days_credit_var": ("variance", 1), "prev_count": ("exact", 1)}
     assert diff.problems == ["client sets differ: 1 clients in one build only"]
     assert not diff.same
