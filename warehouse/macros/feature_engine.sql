@@ -255,13 +255,14 @@
 )
 {%- endmacro %}
 
-{#- Pass `pass_number` of `passes` as the whole body of a model (one table per pass): a hash
+{#- Pass `pass_number` of `passes` as a model's select (a model body, or a CTE): a hash
     aggregate keeps all its states in memory (DuckDB does not spill the wide states of ~250
     aggregates per client: the full-scale previous-applications aggregation ran out of memory
     at 2.4 GB in one query, whatever the split into CTE passes), so the widest aggregations are
-    split into models of ~128 aggregates, each its own table, and joined by a model of their own
-    (join_passes). The marts build may run two of them at once (PAD_MARTS_DBT_THREADS, default
-    2); the full-scale build, two models at a time, fits in the marts' 2600MB. -#}
+    split into blocks of ~128 aggregates, one query each: the first blocks are tables of their
+    own, the last is aggregated by the model that joins them (join_passes), after them, so one
+    block's states are in memory at a time however many models the marts build runs at once
+    (PAD_MARTS_DBT_THREADS). -#}
 {% macro aggregation_pass_model(features, relation, pass_number, passes, key='sk_id_curr') -%}
     {%- set chunks = aggregate_chunks(features, passes) -%}
     {%- if execute and chunks | length != passes -%}
