@@ -33,6 +33,7 @@ import math
 import os
 from dataclasses import dataclass, field
 
+from warehouse.config import duckdb_threads, env_float, env_int
 from warehouse.errors import BadInput
 
 # Bumped when the meaning of an artifact changes (metadata layout, scaling semantics).
@@ -166,48 +167,21 @@ class MlConfig:
 def load_config(env: dict[str, str] | None = None) -> MlConfig:
     """The configuration from the environment (or `env`), defaults where unset."""
     env = dict(os.environ) if env is None else env
-    default_threads = env.get("PAD_THREADS") or str(os.cpu_count() or 2)
     train = TrainConfig(
-        folds=_read_int(env, "PAD_ML_FOLDS", 3, minimum=2),
-        seed=_read_int(env, "PAD_ML_SEED", 42, minimum=0),
-        learning_rate=_read_float(env, "PAD_ML_LEARNING_RATE", 0.15, minimum=1e-4),
-        max_trees=_read_int(env, "PAD_ML_MAX_TREES", 350, minimum=1),
-        threads=_read_int(env, "PAD_ML_THREADS", int(default_threads), minimum=1),
-        final_threads=_read_int(env, "PAD_ML_FINAL_THREADS", 1, minimum=1),
-        cost_fn_fp=_read_float(env, "PAD_COST_FN_FP", 10.0, minimum=1e-6),
+        folds=env_int("PAD_ML_FOLDS", 3, minimum=2, env=env),
+        seed=env_int("PAD_ML_SEED", 42, minimum=0, env=env),
+        learning_rate=env_float("PAD_ML_LEARNING_RATE", 0.15, minimum=1e-4, env=env),
+        max_trees=env_int("PAD_ML_MAX_TREES", 350, minimum=1, env=env),
+        threads=env_int("PAD_ML_THREADS", duckdb_threads(env), minimum=1, env=env),
+        final_threads=env_int("PAD_ML_FINAL_THREADS", 1, minimum=1, env=env),
+        cost_fn_fp=env_float("PAD_COST_FN_FP", 10.0, minimum=1e-6, env=env),
         exclude_features=_read_list(env, "PAD_EXCLUDE_FEATURES", ("code_gender",)),
         calibration=_read_choice(env, "PAD_CALIBRATION", "platt", ("platt", "none")),
-        min_history_clients=_read_int(env, "PAD_ML_MIN_HISTORY", 1000, minimum=10),
-        min_defaults=_read_int(env, "PAD_ML_MIN_DEFAULTS", 50, minimum=2),
+        min_history_clients=env_int("PAD_ML_MIN_HISTORY", 1000, minimum=10, env=env),
+        min_defaults=env_int("PAD_ML_MIN_DEFAULTS", 50, minimum=2, env=env),
     )
-    explain = ExplainConfig(chunk_rows=_read_int(env, "PAD_ML_CHUNK_ROWS", 20000, minimum=100))
+    explain = ExplainConfig(chunk_rows=env_int("PAD_ML_CHUNK_ROWS", 20000, minimum=100, env=env))
     return MlConfig(train=train, explain=explain)
-
-
-def _read_int(env: dict[str, str], name: str, default: int, minimum: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadInput(f"environment variable {name}={raw!r} is not an integer") from None
-    if value < minimum:
-        raise BadInput(f"environment variable {name}={raw!r} must be at least {minimum}")
-    return value
-
-
-def _read_float(env: dict[str, str], name: str, default: float, minimum: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise BadInput(f"environment variable {name}={raw!r} is not a number") from None
-    if not math.isfinite(value) or value < minimum:
-        raise BadInput(f"environment variable {name}={raw!r} must be a number ≥ {minimum}")
-    return value
 
 
 def _read_list(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:

@@ -4,9 +4,16 @@ Every other module takes paths as arguments; commands build a `PadPaths` once an
 """
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+from warehouse.errors import BadInput
+
+T = TypeVar("T", int, float)
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = DBT_PROJECT_DIR.parent
@@ -62,9 +69,38 @@ def alert_webhook() -> str | None:
     return os.environ.get("PAD_ALERT_WEBHOOK") or None
 
 
-def duckdb_threads() -> int:
+def env_int(name: str, default: int, minimum: int = 1,
+            env: Mapping[str, str] | None = None) -> int:
+    """A whole-number setting from the environment (or `env`): `default` when unset or blank,
+    else a one-line BadInput naming the variable when it is not a whole number >= `minimum`."""
+    return _env_number(name, default, minimum, env, int, "an integer")
+
+
+def env_float(name: str, default: float, minimum: float,
+              env: Mapping[str, str] | None = None) -> float:
+    """As env_int, for a finite number >= `minimum`."""
+    return _env_number(name, default, minimum, env, float, "a number")
+
+
+def _env_number(name: str, default: T, minimum: T, env: Mapping[str, str] | None,
+                parse: Callable[[str], T], kind: str) -> T:
+    raw = (os.environ if env is None else env).get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = parse(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise BadInput(f"environment variable {name}={raw!r} is not {kind}")
+    if value < minimum:
+        raise BadInput(f"environment variable {name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def duckdb_threads(env: Mapping[str, str] | None = None) -> int:
     """Threads DuckDB may use (PAD_THREADS, default: all cores)."""
-    return int(os.environ.get("PAD_THREADS", os.cpu_count() or 2))
+    return env_int("PAD_THREADS", os.cpu_count() or 2, env=env)
 
 
 def duckdb_memory_limit() -> str:
@@ -88,4 +124,4 @@ def marts_dbt_threads() -> int:
     node alone keeps the 2 cores busy 1.4-1.95 of 2; two fill the gaps (full scale, 6
     interleaved pairs: 48.7 s against 55.1 s, peak 2.82 GB against 2.75 GB; README "Eighth
     measurement"). 1 when a portfolio's marts need the whole memory limit for one model."""
-    return int(os.environ.get("PAD_MARTS_DBT_THREADS", "2"))
+    return env_int("PAD_MARTS_DBT_THREADS", 2)

@@ -7,12 +7,12 @@
 """
 from __future__ import annotations
 
-import os
+from warehouse.config import env_int
 
 
 def fairness_min_group() -> int:
-    return int(os.environ.get("PAD_FAIRNESS_MIN_GROUP", "100"))
+    return env_int("PAD_FAIRNESS_MIN_GROUP", 100)
 
 
 def monitored_features() -> int:
-    return int(os.environ.get("PAD_MONITOR_FEATURES", "20"))
+    return env_int("PAD_MONITOR_FEATURES", 20)

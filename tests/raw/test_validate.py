@@ -473,3 +473,14 @@ def test_cli_valid_input_prints_report(raw_dir: Path, pad_home: PadPaths,
     out = capsys.readouterr().out
     assert re.match(rf"raw input {re.escape(str(raw_dir))}: valid, [\d,]+ rows", out)
     assert not any(pad_home.build.glob("*.duckdb"))
+
+
+def test_cli_bad_thread_setting_exits_2_with_one_line(raw_dir: Path, pad_home: PadPaths,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PAD_THREADS", "two")
+    assert main(["validate", "--raw", str(raw_dir)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "pad validate: environment variable PAD_THREADS='two' is not an integer\n"
+    assert not any(pad_home.build.glob("*.duckdb"))
