@@ -7,10 +7,13 @@ them and prints the table.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from flows.publish import remove_build
 from warehouse.config import PadPaths, pad_paths
 
 
@@ -47,7 +50,7 @@ def step_load(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     from warehouse.raw.load import load_raw
 
     target = paths.build / "bench-load.duckdb"
-    target.unlink(missing_ok=True)
+    remove_build(target)  # with the WAL a killed run may leave, which DuckDB would replay
     result = load_raw(paths.raw, out=target, paths=paths)
     return StepOutcome(rows=result.total_rows, profile=result.report.phases.slowest())
 
@@ -59,7 +62,7 @@ def baseline_load(paths: PadPaths, clients: int, seed: int) -> int:
     from warehouse.raw.schema import tables
 
     target = paths.build / "bench-baseline.duckdb"
-    target.unlink(missing_ok=True)
+    remove_build(target)
     con = duckdb.connect(str(target))
     rows = 0
     for t in tables().values():
@@ -70,10 +73,15 @@ def baseline_load(paths: PadPaths, clients: int, seed: int) -> int:
     return rows
 
 
+def copy_database(source: Path, target: Path) -> None:
+    """`target` becomes a copy of the DuckDB file `source`, without the WAL a killed run may
+    have left beside `target` (DuckDB would replay it into the copy, or refuse to open it)."""
+    remove_build(target)
+    shutil.copyfile(source, target)
+
+
 def step_dbt(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     """dbt build of staging → intermediate → marts (with tests) on a copy of the load output."""
-    import shutil
-
     import duckdb
 
     from warehouse.dbt_runner import build_marts
@@ -82,7 +90,7 @@ def step_dbt(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     if not loaded.exists():
         step_load(paths, clients, seed)
     target = paths.build / "bench-dbt.duckdb"
-    shutil.copyfile(loaded, target)
+    copy_database(loaded, target)
     started = time.perf_counter()
     run = build_marts(target)
     seconds = time.perf_counter() - started
@@ -108,11 +116,9 @@ def _refresh(paths: PadPaths, retrain: bool) -> StepOutcome:
 
 def step_refresh_cold(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     """Cold refresh end to end with training: no published warehouse, no model."""
-    import shutil
-
     for folder in (paths.models, paths.runs, paths.build):
         shutil.rmtree(folder, ignore_errors=True)
-    paths.warehouse.unlink(missing_ok=True)
+    remove_build(paths.warehouse)
     return _refresh(paths, retrain=True)
 
 
@@ -212,8 +218,6 @@ def step_monitor(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     """What monitoring adds to a refresh, on the published warehouse (after refresh_cold): the
     monitor step, the dbt monitoring models with their tests (sum of node times: what they add
     to the serving build), and history + alerts after the publish; in a private PAD_HOME."""
-    import shutil
-
     from models_ml.monitoring.step import after_publish, prepare_monitoring
     from warehouse.dbt_runner import run_dbt
 
@@ -224,7 +228,7 @@ def step_monitor(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     shutil.copytree(paths.models, home.models)
     home.build.mkdir(parents=True)
     build = home.build / "monitor.duckdb"
-    shutil.copy(paths.warehouse, build)
+    copy_database(paths.warehouse, build)
     previous_home = os.environ.get("PAD_HOME")
     os.environ["PAD_HOME"] = str(home.home)  # serving.alerts reads this home's alerts/
     try:

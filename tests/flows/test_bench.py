@@ -48,3 +48,23 @@ def test_note_comes_from_the_median_run_by_rank_else_by_seconds() -> None:
     assert median_run(runs).note == "p99 55"
     timed = [Measurement("dbt", 1, s, 1.0, note=f"{s}") for s in (5.0, 1.0, 3.0, 9.0)]
     assert median_run(timed).note == "3.0"  # the lower middle of an even count
+
+
+def test_a_database_copy_leaves_a_killed_runs_wal_behind(tmp_path: Path) -> None:
+    """A killed bench leaves bench-dbt.duckdb.wal; the next run's fresh copy must not replay it."""
+    import duckdb
+
+    from flows.bench_steps import copy_database
+
+    source, target = tmp_path / "loaded.duckdb", tmp_path / "copy.duckdb"
+    with duckdb.connect(str(source)) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    copy_database(source, target)
+    with duckdb.connect(str(target)) as con:  # a run that dies before its checkpoint
+        con.execute("SET wal_autocheckpoint = '1TB'")
+        con.execute("INSERT INTO t VALUES (2)")
+        stale_wal = (tmp_path / "copy.duckdb.wal").read_bytes()
+    (tmp_path / "copy.duckdb.wal").write_bytes(stale_wal)
+    copy_database(source, target)
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT x FROM t").fetchall() == [(1,)]
