@@ -94,7 +94,7 @@ def render_table(results: list[Measurement], clients: int, repeat: int) -> str:
     header = (f"pad bench — {clients:,} clients, median of {repeat} run(s), "
               f"{os.cpu_count()} cores")
     lines = [header, "",
-             "| step | rows | seconds | rows/s | peak RSS (MB) | baseline s | ratio | notes |",
+             "| step | rows | seconds | rows/s | peak RSS (MiB) | baseline s | ratio | notes |",
              "|---|---:|---:|---:|---:|---:|---:|---|"]
     for m in results:
         base = f"{m.baseline_seconds:.2f}" if m.baseline_seconds else "—"
@@ -113,7 +113,7 @@ def render_load_and_dbt(results: list[Measurement]) -> str:
         return ""
     wall = load.seconds + dbt.seconds
     line = (f"load + dbt: {wall:.2f} s = {wall / load.baseline_seconds:.2f}x the plain read_csv "
-            f"baseline; peak RSS {max(load.peak_rss_mb, dbt.peak_rss_mb):,.0f} MB")
+            f"baseline; peak RSS {max(load.peak_rss_mb, dbt.peak_rss_mb):,.0f} MiB")
     if load.baseline_cpu_seconds:
         cpu = load.cpu_seconds + dbt.cpu_seconds
         line += f"; CPU {cpu:.1f} s = {cpu / load.baseline_cpu_seconds:.2f}x the baseline's"

@@ -191,7 +191,7 @@ def _scale_run(home: PadPaths, workers: int, partitions: int, seconds: float,
 
 def render(runs: list[ScaleRun]) -> str:
     lines = [("| workers x 1 thread | partitions | clients | refresh s | bucket steps s | "
-              "clients / worker-hour | peak RSS per worker (MB) | flow process peak RSS (MB) "
+              "clients / worker-hour | peak RSS per worker (MiB) | flow process peak RSS (MiB) "
               "| steps (s) |"), "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in runs:
         steps = ", ".join(f"{k} {v:.0f}" for k, v in r.steps.items())
@@ -203,9 +203,9 @@ def render(runs: list[ScaleRun]) -> str:
 
 def render_peaks(runs: list[ScaleRun]) -> list[str]:
     """Per run and step: seconds, peak RSS of the flow process and of a worker, and the
-    largest size of the build folder (MB)."""
-    lines = [("| workers | partitions | step | s | flow RSS (MB) | worker RSS (MB) "
-              "| build folder (MB) |"), "|---:|---:|---|---:|---:|---:|---:|"]
+    largest size of the build folder (MiB)."""
+    lines = [("| workers | partitions | step | s | flow RSS (MiB) | worker RSS (MiB) "
+              "| build folder (MiB) |"), "|---:|---:|---|---:|---:|---:|---:|"]
     for r in runs:
         lines += [f"| {r.workers} | {r.partitions} | {p.step} | {p.seconds:.0f} | "
                   f"{p.flow_mb:,.0f} | {p.worker_mb:,.0f} | {p.build_mb:,.0f} |"

@@ -20,7 +20,7 @@ def test_bench_prints_one_table_with_medians_rss_and_baseline(tmp_path: Path,
     sample, load = rows[1].split("|"), rows[2].split("|")
     assert sample[1].strip() == "sample" and load[1].strip() == "load"
     assert int(load[2].strip().replace(",", "")) > 20_000  # every raw row loaded
-    assert float(load[5].strip().replace(",", "")) > 50  # a child's peak RSS in MB
+    assert float(load[5].strip().replace(",", "")) > 50  # a child's peak RSS in MiB
     assert float(load[7].strip()) > 0  # ratio to the plain DuckDB read
     # --profile: the load's four slowest phases, slowest first, with the baseline's CPU time
     profile = out[out.index("load: the 4 slowest"):].splitlines()
