@@ -114,8 +114,8 @@ def marts_memory_limit() -> str:
     """DuckDB memory limit of the marts build (PAD_MARTS_MEMORY_LIMIT, default 2600MB: with
     its widest aggregations split into pass tables and client_features written by one
     statement that streams its widest side, the full-scale marts build fits (client_features
-    ran out of memory at 2200MB inside dbt), and the process stays under 3 GB of RSS: it
-    peaked at 2.75 GB one model at a time, 2.85 GB two at a time, passes included)."""
+    ran out of memory at 2200MB inside dbt); the process peaks about 0.3-0.4 GB above it: 2.7-2.9
+    GiB two models at a time (README "Ninth measurement")."""
     return os.environ.get("PAD_MARTS_MEMORY_LIMIT", "2600MB")
 
 
