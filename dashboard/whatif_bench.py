@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import psutil
 
 from dashboard.bench import hammer, run_api, sample_client_ids
+from warehouse.raw.validate import copy_database
 
 # an edit every client accepts (within the §6 bounds whatever the application)
 EDIT = json.dumps({"edits": {"income": 150_000.0, "years_employed": 3.0}}).encode()
@@ -68,7 +68,7 @@ def measure_batch_recourse(warehouse: Path, models: Path, work_dir: Path) -> dic
 
     work_dir.mkdir(parents=True, exist_ok=True)
     copy = work_dir / "bench-recourse.duckdb"
-    shutil.copyfile(warehouse, copy)
+    copy_database(warehouse, copy)
     try:
         started, cpu = time.perf_counter(), time.process_time()
         result = publish_whatif(copy, models)

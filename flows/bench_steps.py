@@ -11,10 +11,9 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from flows.publish import remove_build
 from warehouse.config import PadPaths, pad_paths
+from warehouse.raw.validate import copy_database, remove_database
 
 
 @dataclass
@@ -50,7 +49,7 @@ def step_load(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     from warehouse.raw.load import load_raw
 
     target = paths.build / "bench-load.duckdb"
-    remove_build(target)  # with the WAL a killed run may leave, which DuckDB would replay
+    remove_database(target)  # with the WAL a killed run may leave: load_raw refuses a target with one
     result = load_raw(paths.raw, out=target, paths=paths)
     return StepOutcome(rows=result.total_rows, profile=result.report.phases.slowest())
 
@@ -62,7 +61,7 @@ def baseline_load(paths: PadPaths, clients: int, seed: int) -> int:
     from warehouse.raw.schema import tables
 
     target = paths.build / "bench-baseline.duckdb"
-    remove_build(target)
+    remove_database(target)
     con = duckdb.connect(str(target))
     rows = 0
     for t in tables().values():
@@ -71,13 +70,6 @@ def baseline_load(paths: PadPaths, clients: int, seed: int) -> int:
     con.close()
     target.unlink()
     return rows
-
-
-def copy_database(source: Path, target: Path) -> None:
-    """`target` becomes a copy of the DuckDB file `source`, without the WAL a killed run may
-    have left beside `target` (DuckDB would replay it into the copy, or refuse to open it)."""
-    remove_build(target)
-    shutil.copyfile(source, target)
 
 
 def step_dbt(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
@@ -118,7 +110,7 @@ def step_refresh_cold(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
     """Cold refresh end to end with training: no published warehouse, no model."""
     for folder in (paths.models, paths.runs, paths.build):
         shutil.rmtree(folder, ignore_errors=True)
-    remove_build(paths.warehouse)
+    remove_database(paths.warehouse)
     return _refresh(paths, retrain=True)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 RTOL = 1e-12
-EPS = 2.0 ** -52
+EPS = sys.float_info.epsilon
 STD_ULPS = 16  # a variance's square root may move by STD_ULPS * EPS * |its mean|
 EXACT_AGGREGATIONS = {"min", "max", "last", "count", "size", "nunique", "value", "one_hot",
                       "binary"}

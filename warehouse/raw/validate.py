@@ -44,8 +44,17 @@ from warehouse.raw.sources import RawFiles, open_raw
 from warehouse.raw.sql import RAW_SCHEMA, quote_literal
 from warehouse.raw.typed_read import read_table
 
-__all__ = ["DATABASE_ALIAS", "DAYS_SENTINEL", "RAW_SCHEMA", "ValidationReport", "open_database",
-           "read_checked", "remove_database", "validate_raw"]
+__all__ = [
+    "DATABASE_ALIAS",
+    "DAYS_SENTINEL",
+    "RAW_SCHEMA",
+    "ValidationReport",
+    "copy_database",
+    "open_database",
+    "read_checked",
+    "remove_database",
+    "validate_raw",
+]
 
 DATABASE_ALIAS = "pad_raw_load"
 REPORT_MAX_LEVELS = 30
@@ -190,6 +199,14 @@ def remove_database(path: Path) -> None:
     for extra in (path, path.with_name(path.name + ".wal")):
         extra.unlink(missing_ok=True)
     shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """`target` becomes a copy of the DuckDB file `source`, without the write-ahead log a killed
+    run may have left beside `target` (DuckDB would replay it into the copy, or refuse to open
+    it)."""
+    remove_database(target)
+    shutil.copyfile(source, target)
 
 
 def read_checked(con: duckdb.DuckDBPyConnection, files: RawFiles) -> ValidationReport:
