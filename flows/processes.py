@@ -4,7 +4,9 @@
   so a run stopped by a signal unwinds through its handlers and records itself as failed;
 - `die_with_parent()`: a process asks the kernel for SIGTERM when its parent dies (Linux
   PR_SET_PDEATHSIG), so a `pad schedule` killed with SIGKILL leaves no orphan behind;
-- `stop_process_group()`: SIGTERM to a child's whole process group, SIGKILL after a grace period.
+- `stop_process_group()`: SIGTERM to a child's whole process group, SIGKILL after a grace period;
+- `kill_own_group_when_orphaned()`: the same, done by a group leader to itself once its parent
+  is gone (no one else is left to cut a slow graceful shutdown short).
 """
 from __future__ import annotations
 
@@ -97,6 +99,21 @@ def child_of_this_process() -> dict:
     starts can be stopped together) and dies with this process."""
     parent = os.getpid()
     return {"start_new_session": True, "preexec_fn": lambda: die_with_parent(parent)}
+
+
+def kill_own_group_when_orphaned(parent: int, grace: float, poll: float = 0.2) -> None:
+    """Start a daemon thread that SIGKILLs this process's group `grace` seconds after `parent`
+    has died. The parent's death already sent SIGTERM (`die_with_parent`); the graceful stop
+    that starts may wait on a server that died at the same moment (Prefect's runner retries
+    its calls to pause the deployments for well over 10 s)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        time.sleep(grace)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="orphan-watchdog", daemon=True).start()
 
 
 def group_alive(pgid: int) -> bool:

@@ -13,8 +13,9 @@ Both get PREFECT_API_URL in their environment before Prefect is imported, so no 
 ("temporary") server is ever started. SIGINT/SIGTERM stop the runner's group (a flow run in
 progress records itself as failed; one that could not within the runner's grace is recorded
 failed by this process as soon as the group is gone), then the server: everything is gone
-within 10 s. A `pad schedule` killed outright leaves a pid file; the next one stops what it
-finds from it.
+within 10 s. A `pad schedule` killed outright sends both children SIGTERM (their parent-death
+signal); the runner then kills its own group after its grace, as this process would have. It
+also leaves a pid file; the next one stops what it finds from it.
 """
 from __future__ import annotations
 
@@ -32,7 +33,12 @@ from pathlib import Path
 import psutil
 
 from flows.config import SERVER_HOST, schedule_environment
-from flows.processes import Stopped, child_of_this_process, stop_process_group
+from flows.processes import (
+    Stopped,
+    child_of_this_process,
+    kill_own_group_when_orphaned,
+    stop_process_group,
+)
 from warehouse.config import PadPaths
 from warehouse.errors import BadInput, RunFailure
 
@@ -205,6 +211,7 @@ def _runner_main(argv: list[str]) -> None:
     from flows.scheduled import serve_deployments
 
     refresh_cron, retrain_cron = argv
+    kill_own_group_when_orphaned(os.getppid(), RUNNER_GRACE)
     serve_deployments(refresh_cron, retrain_cron)
 
 
