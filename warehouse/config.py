@@ -54,6 +54,12 @@ class PadPaths:
         return self.home / "prefect"
 
     @property
+    def dbt(self) -> Path:
+        """dbt's target and logs of the builds run for this home (not the project's folder:
+        an installed package may be read-only, and two homes must not share them)."""
+        return self.home / "dbt"
+
+    @property
     def warehouse(self) -> Path:
         return self.home / "warehouse.duckdb"
 

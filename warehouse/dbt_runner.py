@@ -131,12 +131,13 @@ def _failure_message(command: Sequence[str], nodes: list[NodeResult], exception:
 
 def _cli(args: Sequence[str], target_dir: Path | None, log_dir: Path | None,
          quiet: bool) -> list[str]:
+    work = pad_paths().dbt
     cli = [
         *args,
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(REPO_ROOT),
-        "--target-path", str(target_dir or DBT_PROJECT_DIR / "target"),
-        "--log-path", str(log_dir or DBT_PROJECT_DIR / "logs"),
+        "--target-path", str(target_dir or work / "target"),
+        "--log-path", str(log_dir or work / "logs"),
     ]
     return ["--quiet", *cli] if quiet else cli
 
@@ -182,7 +183,7 @@ def shared_manifest(database: Path, work_dir: Path | None = None) -> object:
     the buckets it builds. The profile (database path, threads, memory limit) is still read at
     every invocation; but dbt records the database's catalog (DuckDB: the file's stem) in the
     parsed nodes, so the manifest serves files named like `database` only. `work_dir`: where
-    the parse writes its target and logs (default: the project's, as the builds)."""
+    the parse writes its target and logs (default: $PAD_HOME/dbt, as the builds)."""
     key = (DBT_PROJECT_DIR, database.stem)
     if key not in _PARSED:
         outcome = _invoke(["parse"], database, threads=1,

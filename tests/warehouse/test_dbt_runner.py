@@ -45,6 +45,16 @@ def test_failure_names_the_failing_node(tmp_path: Path) -> None:
     duckdb.connect(str(empty)).close()  # and the file is not left locked
 
 
+def test_a_build_writes_its_target_and_logs_in_its_home(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAD_HOME", str(tmp_path / "home"))
+    with pytest.raises(RunFailure):  # an empty file: the node fails, its results are written
+        run_dbt(["run", "--select", "stg_homecredit__bureau_credits"], tmp_path / "empty.duckdb")
+    work = tmp_path / "home" / "dbt"
+    assert (work / "target" / "run_results.json").is_file()
+    assert (work / "logs" / "dbt.log").is_file()
+
+
 def test_a_marts_build_out_of_memory_names_the_setting_to_raise(tmp_path: Path,
                                                                small_raw: Path) -> None:
     from warehouse.raw.load import load_into
