@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CLIENTS ?= 20000
+# test files run in parallel, each file in one worker (its module fixtures built once); most
+# of the suite waits on servers, browsers and subprocesses, so two workers halve it on 2 cores
+TEST_WORKERS ?= 2
 export PAD_HOME ?= $(CURDIR)/data
 
 .PHONY: install demo api docs test bench lint browsers postgres clean translations
@@ -39,7 +42,7 @@ api: install
 	$(BIN)/pad api
 
 test: install browsers postgres
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: install
 	$(BIN)/pad bench
