@@ -355,6 +355,19 @@ def repair_after_killed_runs(paths: PadPaths, message: str = KILLED_MESSAGE) -> 
         say(f"champion pointer repaired: {repaired} scored the published warehouse")
 
 
+def check_settings() -> None:
+    """Read now every numeric setting a refresh reads on its way (threads, dbt threads, the
+    training and monitoring settings): a bad one is one line before anything is loaded, not
+    after the load and the marts build."""
+    from models_ml.config import load_config
+    from models_ml.monitoring.config import fairness_min_group, monitored_features
+    from warehouse.config import duckdb_threads, marts_dbt_threads
+
+    for read in (duckdb_threads, marts_dbt_threads, load_config, fairness_min_group,
+                 monitored_features):
+        read()
+
+
 def run_refresh(raw: Path, retrain: bool, paths: PadPaths, partitions: int = 1,
                 dask: str | None = None, workers: int = 1) -> int:
     """One refresh run; returns the exit code (CONTRACTS §2) and prints a summary table.
@@ -362,6 +375,7 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths, partitions: int = 1,
     raw = Path(raw).resolve()
     if not raw.exists():
         raise BadInput(f"{raw}: no such file or folder")
+    check_settings()
     with refresh_lock(paths), stop_signal_raises():
         repair_after_killed_runs(paths)
         record = RunRecord(run_id=new_run_id(), raw=str(raw))

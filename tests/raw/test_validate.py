@@ -484,3 +484,18 @@ def test_cli_bad_thread_setting_exits_2_with_one_line(raw_dir: Path, pad_home: P
     assert captured.out == ""
     assert captured.err == "pad validate: environment variable PAD_THREADS='two' is not an integer\n"
     assert not any(pad_home.build.glob("*.duckdb"))
+
+
+@pytest.mark.parametrize("setting", ["PAD_MARTS_DBT_THREADS", "PAD_ML_FOLDS",
+                                     "PAD_MONITOR_FEATURES"])
+def test_refresh_with_a_bad_setting_stops_before_loading(raw_dir: Path, pad_home: PadPaths,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         setting: str) -> None:
+    # read only after the load and the marts build (or the training) before
+    monkeypatch.setenv(setting, "two")
+    assert main(["refresh", "--raw", str(raw_dir)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"pad refresh: environment variable {setting}='two' is not an integer\n"
+    assert not pad_home.build.exists() or not any(pad_home.build.iterdir())
+    assert not pad_home.runs.exists() or not any(pad_home.runs.iterdir())
