@@ -20,7 +20,7 @@ from typing import Any
 import psutil
 
 from dashboard.bench import hammer, run_api, sample_client_ids
-from warehouse.raw.validate import copy_database
+from warehouse.database_files import copy_database
 
 # an edit every client accepts (within the §6 bounds whatever the application)
 EDIT = json.dumps({"edits": {"income": 150_000.0, "years_employed": 3.0}}).encode()

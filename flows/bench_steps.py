@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from warehouse.config import PadPaths, pad_paths
-from warehouse.raw.validate import copy_database, remove_database
+from warehouse.database_files import copy_database, remove_database
 
 
 @dataclass

@@ -28,6 +28,7 @@ import duckdb
 from models_ml.registry import read_champion_pointer, set_champion, utc_now
 from warehouse.buckets import PARTS_SUFFIX, remove_parts
 from warehouse.config import PadPaths
+from warehouse.database_files import remove_database
 from warehouse.errors import BadInput, RunFailure
 from warehouse.raw.schema import kaggle_files
 
@@ -55,19 +56,21 @@ def new_build_path(paths: PadPaths, run_id: str) -> Path:
 
 
 def remove_build(path: Path) -> None:
-    """The build file, its WAL and the bucket files of a partitioned refresh."""
-    for candidate in (path, path.with_name(path.name + ".wal")):
-        candidate.unlink(missing_ok=True)
+    """The build file (its WAL and spill folder too) and the bucket files of a partitioned
+    refresh."""
+    remove_database(path)
     remove_parts(path)
 
 
 def clean_stale_builds(paths: PadPaths) -> list[Path]:
-    """Build files left by killed runs (we hold the lock, so no other run owns them)."""
+    """Build files left by killed runs (we hold the lock, so no other run owns them): the
+    file, its WAL, the spill folder of a run killed while DuckDB spilled, bucket folders."""
     if not paths.build.exists():
         return []
     stale = sorted(paths.build.glob(f"{BUILD_PREFIX}*.duckdb*"))
-    for path in stale:
-        path.unlink(missing_ok=True)
+    for database in {path.with_name(path.name.partition(".duckdb")[0] + ".duckdb")
+                     for path in stale}:
+        remove_database(database)
     parts = sorted(paths.build.glob(f"{BUILD_PREFIX}*{PARTS_SUFFIX}"))
     for folder in parts:
         remove_parts(folder.with_suffix(".duckdb"))

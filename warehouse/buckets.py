@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.config import duckdb_memory_limit, duckdb_threads
+from warehouse.database_files import remove_database
 
 MULTIPLIER = 2654435761          # floor(2^32 / golden ratio), odd: a bijection modulo 2^32
 MODULUS = 2**32
@@ -124,8 +125,7 @@ def create_bucket_db(parts: Path, bucket: int) -> Path:
     """A fresh DuckDB file for one bucket whose schema `raw` reads the bucket's Parquet files
     (views: nothing is copied)."""
     path = bucket_db_path(parts, bucket)
-    for stale in (path, path.with_name(path.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    remove_database(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:

@@ -54,7 +54,7 @@ def test_a_database_copy_leaves_a_killed_runs_wal_behind(tmp_path: Path) -> None
     """A killed bench leaves bench-dbt.duckdb.wal; the next run's fresh copy must not replay it."""
     import duckdb
 
-    from warehouse.raw.validate import copy_database
+    from warehouse.database_files import copy_database
 
     source, target = tmp_path / "loaded.duckdb", tmp_path / "copy.duckdb"
     with duckdb.connect(str(source)) as con:

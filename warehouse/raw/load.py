@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse.config import PadPaths
+from warehouse.database_files import remove_database
 from warehouse.errors import BadInput, RunFailure
 from warehouse.raw.sources import RawFiles, open_raw
 from warehouse.raw.validate import (
@@ -23,7 +24,6 @@ from warehouse.raw.validate import (
     ValidationReport,
     open_database,
     read_checked,
-    remove_database,
 )
 
 # DuckDB 2.0 writes v2 storage by default, which DuckDB 1.x cannot open; analysts and older

@@ -17,7 +17,6 @@ into a scratch file and throws it away.
 """
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.config import duckdb_memory_limit, duckdb_threads
+from warehouse.database_files import remove_database
 from warehouse.errors import RunFailure
 from warehouse.profiling import PhaseTimes
 from warehouse.raw.keys import check_application_keys, check_identifiers
@@ -49,10 +49,8 @@ __all__ = [
     "DAYS_SENTINEL",
     "RAW_SCHEMA",
     "ValidationReport",
-    "copy_database",
     "open_database",
     "read_checked",
-    "remove_database",
     "validate_raw",
 ]
 
@@ -192,21 +190,6 @@ def open_database(path: Path, storage_version: str | None = None) -> duckdb.Duck
     except duckdb.Error as exc:
         raise RunFailure(f"cannot open {path}: {exc}") from None
     return con
-
-
-def remove_database(path: Path) -> None:
-    """Remove a DuckDB file with its write-ahead log and spill folder, if any."""
-    for extra in (path, path.with_name(path.name + ".wal")):
-        extra.unlink(missing_ok=True)
-    shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
-
-
-def copy_database(source: Path, target: Path) -> None:
-    """`target` becomes a copy of the DuckDB file `source`, without the write-ahead log a killed
-    run may have left beside `target` (DuckDB would replay it into the copy, or refuse to open
-    it)."""
-    remove_database(target)
-    shutil.copyfile(source, target)
 
 
 def read_checked(con: duckdb.DuckDBPyConnection, files: RawFiles) -> ValidationReport:
