@@ -64,8 +64,11 @@ def _run_child(step: str, home: Path, clients: int, seed: int, baseline: bool) -
 
 
 def _child(args: argparse.Namespace) -> None:
-    paths = pad_paths(args.home)
+    paths = pad_paths(Path(args.home).resolve())
     paths.build.mkdir(parents=True, exist_ok=True)
+    # this process is the step's: what it runs (dbt's target and logs, models that read
+    # PAD_HOME) belongs to the bench's home, not to ./data
+    os.environ["PAD_HOME"] = str(paths.home)
     measured, baseline = STEPS[args.child]
     func = baseline if args.baseline else measured
     assert func is not None

@@ -12,7 +12,7 @@ from flows.cli import main
 def test_bench_prints_one_table_with_medians_rss_and_baseline(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture
                                                               ) -> None:
-    assert run_bench(clients=200, steps=["sample", "load"], home=str(tmp_path), seed=3,
+    assert run_bench(clients=200, steps=["sample", "load", "dbt"], home=str(tmp_path), seed=3,
                      repeat=1, profile=4) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| ")]
@@ -29,6 +29,11 @@ def test_bench_prints_one_table_with_medians_rss_and_baseline(tmp_path: Path,
     assert any(p[1].strip().startswith("typed read ") for p in phases)
     seconds = [float(p[2]) for p in phases]
     assert seconds == sorted(seconds, reverse=True)
+    # the marts build: every client, its nodes profiled; dbt's own files in the bench's home
+    dbt = rows[3].split("|")
+    assert dbt[1].strip() == "dbt" and int(dbt[2].strip().replace(",", "")) == 200
+    assert "dbt: the 4 slowest of" in out and "model.pad_warehouse." in out
+    assert (tmp_path / "dbt" / "target" / "run_results.json").is_file()
 
 
 def test_unknown_step_is_bad_usage(capsys: pytest.CaptureFixture) -> None:
