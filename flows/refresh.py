@@ -356,9 +356,9 @@ def repair_after_killed_runs(paths: PadPaths, message: str = KILLED_MESSAGE) -> 
 
 
 def check_settings() -> None:
-    """Read now every numeric setting a refresh reads on its way (threads, dbt threads, the
-    training and monitoring settings): a bad one is one line before anything is loaded, not
-    after the load and the marts build."""
+    """Read now every setting a refresh reads on its way (threads, dbt threads, the training
+    and monitoring settings): a bad one fails the run before anything is loaded, not after the
+    load and the marts build."""
     from models_ml.config import load_config
     from models_ml.monitoring.config import fairness_min_group, monitored_features
     from warehouse.config import duckdb_threads, marts_dbt_threads
@@ -375,7 +375,6 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths, partitions: int = 1,
     raw = Path(raw).resolve()
     if not raw.exists():
         raise BadInput(f"{raw}: no such file or folder")
-    check_settings()
     with refresh_lock(paths), stop_signal_raises():
         repair_after_killed_runs(paths)
         record = RunRecord(run_id=new_run_id(), raw=str(raw))
@@ -394,6 +393,7 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths, partitions: int = 1,
         _ensure_alert_store(paths)  # serving.alerts reads PAD_HOME/alerts/*.json
         started = time.perf_counter()
         try:
+            check_settings()  # recorded and alerted as a failed run, like any bad input
             with bad_input_off_prefect_console(), api_for_workers(state.plan.dask):
                 _refresh_flow(state)
         except BaseException as exc:

@@ -2,6 +2,7 @@
 quirks are accepted and reported."""
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from collections.abc import Callable
@@ -497,5 +498,6 @@ def test_refresh_with_a_bad_setting_stops_before_loading(raw_dir: Path, pad_home
     assert main(["refresh", "--raw", str(raw_dir)]) == 2
     captured = capsys.readouterr()
     assert captured.err == f"pad refresh: environment variable {setting}='two' is not an integer\n"
-    assert not pad_home.build.exists() or not any(pad_home.build.iterdir())
-    assert not pad_home.runs.exists() or not any(pad_home.runs.iterdir())
+    assert not any(pad_home.build.glob("refresh-*"))  # nothing loaded
+    [record] = [json.loads(path.read_text()) for path in pad_home.runs.glob("*.json")]
+    assert record["status"] == "failed" and setting in record["message"]
