@@ -9,7 +9,6 @@ previous copy (a truncated tail leaves a valid shorter chain) — raises a `deci
 """
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 import duckdb
@@ -17,6 +16,7 @@ import duckdb
 from flows.publish import new_build_path, publish, remove_build
 from warehouse.alerts import raise_alert
 from warehouse.config import PadPaths
+from warehouse.database_files import copy_database
 from warehouse.decisions.anchor import LogHead, copied_head, head_of, lost_since
 from warehouse.decisions.chain import verify_chain
 from warehouse.decisions.export import log_table
@@ -27,7 +27,7 @@ def republish_with_log(paths: PadPaths, run_id: str, rows: list[dict[str, Any]])
     """A copy of the published warehouse with a fresh serving.decisions, published atomically."""
     build = new_build_path(paths, run_id)
     try:
-        shutil.copyfile(paths.warehouse, build)
+        copy_database(paths.warehouse, build)
         con = duckdb.connect(str(build))
         try:
             table = log_table(rows)

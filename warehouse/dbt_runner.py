@@ -27,6 +27,7 @@ from warehouse.config import (
     marts_memory_limit,
     pad_paths,
 )
+from warehouse.database_files import copy_database, remove_database
 from warehouse.errors import RunFailure
 
 log = logging.getLogger(__name__)
@@ -306,18 +307,16 @@ def docs_of_published(paths: PadPaths, target_dir: Path) -> Path:
     dbt opens its database read-write, so it works on a copy under build/: readers of the
     published file and a running refresh are never blocked.
     """
-    import shutil
-
     if not paths.warehouse.exists():
         raise RunFailure(f"no warehouse published yet at {paths.warehouse} (run `pad refresh`)")
     paths.build.mkdir(parents=True, exist_ok=True)
     copy = paths.build / f"docs-{os.getpid()}.duckdb"
     try:
-        shutil.copyfile(paths.warehouse, copy)
+        copy_database(paths.warehouse, copy)
         run_dbt(["docs", "generate", "--static"], copy, target_dir=target_dir,
                 log_dir=target_dir / "logs")
     finally:
-        copy.unlink(missing_ok=True)
+        remove_database(copy)
     return target_dir / "static_index.html"
 
 
