@@ -28,7 +28,7 @@ import duckdb
 from models_ml.registry import read_champion_pointer, set_champion, utc_now
 from warehouse.buckets import PARTS_SUFFIX, remove_parts
 from warehouse.config import PadPaths
-from warehouse.database_files import remove_database
+from warehouse.database_files import remove_database, wal_file
 from warehouse.errors import BadInput, RunFailure
 from warehouse.raw.schema import kaggle_files
 
@@ -116,7 +116,7 @@ def publish(build: Path, paths: PadPaths, publication: Publication | None = None
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    if build.with_name(build.name + ".wal").exists():
+    if wal_file(build).exists():
         raise RunFailure(f"{build}: write-ahead log still present after checkpoint")
     fd = os.open(build, os.O_RDONLY)
     try:

@@ -8,11 +8,22 @@ import shutil
 from pathlib import Path
 
 
+def wal_file(path: Path) -> Path:
+    """The write-ahead log DuckDB keeps beside the file `path` until a checkpoint."""
+    return path.with_name(path.name + ".wal")
+
+
+def spill_folder(path: Path) -> Path:
+    """Where the file `path` spills what does not fit in memory (DuckDB's default for a file
+    database; the loader sets it explicitly)."""
+    return path.with_name(path.name + ".tmp")
+
+
 def remove_database(path: Path) -> None:
     """Remove a DuckDB file with its write-ahead log and spill folder, if any."""
-    for extra in (path, path.with_name(path.name + ".wal")):
+    for extra in (path, wal_file(path)):
         extra.unlink(missing_ok=True)
-    shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
+    shutil.rmtree(spill_folder(path), ignore_errors=True)
 
 
 def copy_database(source: Path, target: Path) -> None:

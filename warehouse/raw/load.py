@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse.config import PadPaths
-from warehouse.database_files import remove_database
+from warehouse.database_files import remove_database, wal_file
 from warehouse.errors import BadInput, RunFailure
 from warehouse.raw.sources import RawFiles, open_raw
 from warehouse.raw.validate import (
@@ -92,7 +92,7 @@ def check_target(db_path: Path) -> None:
     """Refuse targets that cannot be replaced safely."""
     if db_path.is_dir():
         raise BadInput(f"{db_path}: is a folder, expected a DuckDB file path")
-    if db_path.with_name(db_path.name + ".wal").exists():
+    if wal_file(db_path).exists():
         # A leftover WAL belongs to the old file; DuckDB would replay it onto the new one.
         raise RunFailure(f"{db_path}: has a write-ahead log (in use, or not closed cleanly)")
 

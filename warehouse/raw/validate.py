@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.config import duckdb_memory_limit, duckdb_threads
-from warehouse.database_files import remove_database
+from warehouse.database_files import remove_database, spill_folder
 from warehouse.errors import RunFailure
 from warehouse.profiling import PhaseTimes
 from warehouse.raw.keys import check_application_keys, check_identifiers
@@ -180,7 +180,7 @@ def open_database(path: Path, storage_version: str | None = None) -> duckdb.Duck
         # walking the file (warehouse/raw/keys.py), on the error path only.
         "preserve_insertion_order": False,
         # Spill next to the file (an in-memory main database would spill into the cwd).
-        "temp_directory": str(path.with_name(path.name + ".tmp")),
+        "temp_directory": str(spill_folder(path)),
     }
     options = f" (STORAGE_VERSION {quote_literal(storage_version)})" if storage_version else ""
     try:
