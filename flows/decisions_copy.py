@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from flows.publish import new_build_path, publish, remove_build
+from flows.publish import publish, remove_build, run_build_path
 from warehouse.alerts import raise_alert
 from warehouse.config import PadPaths
 from warehouse.database_files import copy_database
@@ -25,7 +25,7 @@ from warehouse.decisions.store import read_log
 
 def republish_with_log(paths: PadPaths, run_id: str, rows: list[dict[str, Any]]) -> None:
     """A copy of the published warehouse with a fresh serving.decisions, published atomically."""
-    build = new_build_path(paths, run_id)
+    build = run_build_path(paths, run_id)
     try:
         copy_database(paths.warehouse, build)
         con = duckdb.connect(str(build))

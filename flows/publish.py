@@ -34,6 +34,11 @@ from warehouse.raw.schema import kaggle_files
 
 LOCK_NAME = "refresh.lock"
 BUILD_PREFIX = "refresh-"
+# The dbt build file has one name per home (a refresh holds the home's lock and clears what a
+# killed run left first). dbt hashes the profile's database path into its saved parse, so a
+# name per run made every refresh parse the whole project again (~4 s at full scale); with one
+# name, every refresh after a home's first reuses the saved parse.
+BUILD_FILE = f"{BUILD_PREFIX}build.duckdb"
 PUBLICATION_TABLE = "ml.publication"
 
 
@@ -50,9 +55,32 @@ def refresh_lock(paths: PadPaths) -> Iterator[None]:
         yield
 
 
-def new_build_path(paths: PadPaths, run_id: str) -> Path:
+def new_build_path(paths: PadPaths) -> Path:
+    """Where a refresh loads and builds its warehouse (BUILD_FILE)."""
+    paths.build.mkdir(parents=True, exist_ok=True)
+    return paths.build / BUILD_FILE
+
+
+def run_build_path(paths: PadPaths, run_id: str) -> Path:
+    """A private file of one run that dbt never builds (the decision-log republish)."""
     paths.build.mkdir(parents=True, exist_ok=True)
     return paths.build / f"{BUILD_PREFIX}{run_id}.duckdb"
+
+
+def check_fresh_build(build: Path) -> None:
+    """The loaded build holds schema raw only. duckdb.connect hands out the DuckDB instance
+    already open on a path in this process, if any: one left open on an earlier build of the
+    same name would write into the file that build was renamed to, the published warehouse.
+    Fails the run instead (call after the load, before the first connect that writes)."""
+    con = duckdb.connect(str(build))
+    try:
+        built = con.execute("select distinct schema_name from duckdb_tables() "
+                            "where schema_name <> 'raw' order by 1").fetchall()
+    finally:
+        con.close()
+    if built:
+        raise RunFailure(f"{build}: this process still has an earlier build of that name open "
+                         f"(it holds schema {built[0][0]}); run the refresh in a new process")
 
 
 def remove_build(path: Path) -> None:

@@ -35,6 +35,7 @@ from flows.partitions import api_for_workers, dask_flow_options, mart_clients
 from flows.processes import stop_message, stop_signal_raises
 from flows.publish import (
     Publication,
+    check_fresh_build,
     clean_stale_builds,
     fingerprint_inputs,
     new_build_path,
@@ -111,6 +112,7 @@ def validate_load(state: RefreshRun) -> str:
     from warehouse.raw.load import load_into
 
     result = load_into(state.plan.build, state.plan.raw, work_dir=state.plan.paths.build)
+    check_fresh_build(state.plan.build)
     state.record.rows_loaded = sum(result.rows.values())
     return f"validated and loaded {state.record.rows_loaded:,} rows"
 
@@ -384,7 +386,7 @@ def run_refresh(raw: Path, retrain: bool, paths: PadPaths, partitions: int = 1,
             print(_summary(record))
             return EXIT_OK
         write_record(paths, record)
-        state = RefreshRun(RefreshPlan(raw=raw, build=new_build_path(paths, record.run_id),
+        state = RefreshRun(RefreshPlan(raw=raw, build=new_build_path(paths),
                                        retrain=retrain, paths=paths, partitions=partitions,
                                        dask=dask, workers=workers), record)
         configure_prefect(paths)

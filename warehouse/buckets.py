@@ -11,7 +11,7 @@ The bucket of a client is a documented hash computed with explicit integer arith
 DuckDB's `hash()` is not used: its values are not a documented contract. Every raw table
 follows its client (`sk_id_curr`); bureau_balance follows the client of its bureau credit, and
 its orphans (no bureau row) the bucket of their own `sk_id_bureau`. Buckets exchange Parquet
-files in the build folder `refresh-<run>.parts/` next to the build file, never data through a
+files in the build folder `refresh-build.parts/` next to the build file, never data through a
 scheduler.
 """
 from __future__ import annotations

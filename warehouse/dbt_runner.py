@@ -177,11 +177,11 @@ def _invoke(
 
 def shared_manifest(database: Path, work_dir: Path | None = None) -> object:
     """The dbt project parsed once per process (dbt's `Manifest`), for invocations that would
-    each parse the same, unchanged project: the marts and serving builds of one refresh, the
+    each parse the same, unchanged project: the marts and serving builds of a refresh, the
     buckets of a partitioned refresh (a full parse is 2–4 s at best on these machines, 10–30 s
-    when they are busy; dbt's own partial parse does not apply, because every refresh builds
-    a file of its own and the profile names it). A Dask worker process parses once for all
-    the buckets it builds. The profile (database path, threads, memory limit) is still read at
+    when they are busy). The parse itself is partial when the same database path was parsed
+    last in the same target folder (a refresh's build file keeps its name, flows.publish). A
+    Dask worker process parses once for all the buckets it builds. The profile (database path, threads, memory limit) is still read at
     every invocation; but dbt records the database's catalog (DuckDB: the file's stem) in the
     parsed nodes, so the manifest serves files named like `database` only. `work_dir`: where
     the parse writes its target and logs (default: $PAD_HOME/dbt, as the builds)."""

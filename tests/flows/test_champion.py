@@ -44,7 +44,7 @@ def fast_training(monkeypatch: pytest.MonkeyPatch) -> None:
 def new_run(paths: PadPaths, mart: Path, retrain: bool) -> RefreshRun:
     """A run whose build file already holds the marts (what validate_load + dbt_marts do)."""
     record = RunRecord(run_id=new_run_id(), raw="synthetic")
-    build = new_build_path(paths, record.run_id)
+    build = new_build_path(paths)
     shutil.copy(mart, build)
     return RefreshRun(RefreshPlan(raw=mart, build=build, retrain=retrain, paths=paths), record)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.publish import publish, published_model, refresh_lock
+from flows.publish import new_build_path, publish, published_model, refresh_lock
 from flows.refresh import refresh_steps, run_refresh
 from models_ml.registry import find_champion
 from warehouse import dbt_runner
@@ -118,11 +118,53 @@ def test_every_step_of_the_flow_shows_its_time_in_the_published_run_log(refreshe
 
 
 def test_a_refresh_parses_the_dbt_project_once_for_its_two_builds(refreshed: Path) -> None:
-    """A full parse costs 2–4 s, and dbt's partial parse never applies to a refresh (the
-    profile names the run's own build file): the marts and serving builds share one."""
+    """A full parse costs 2–4 s: the marts and serving builds share one."""
     builds = [(command, parsed) for command, parsed in DBT_CALLS if command.startswith("build")]
     assert builds == [("build --selector marts", True), ("build --selector serving", True)]
     assert [command for command, _ in DBT_CALLS].count("parse") == 1, DBT_CALLS
+
+
+def refresh_in_a_new_process(raw: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A refresh with no parse kept in memory (as `pad refresh` or a scheduled run); returns
+    what it wrote to dbt's log."""
+    monkeypatch.setattr(dbt_runner, "_PARSED", {})
+    log = home / "dbt" / "logs" / "dbt.log"
+    log.unlink(missing_ok=True)
+    assert run_refresh(raw=raw, retrain=False, paths=pad_paths(home)) == 0
+    return log.read_text()
+
+
+def test_the_next_refresh_of_a_home_reuses_dbts_saved_parse(
+        refreshed: Path, small_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = copy_home(refreshed, tmp_path / "home")
+    # the copied home's build path is new to dbt: this refresh parses the whole project
+    first = refresh_in_a_new_process(new_inputs(small_raw, tmp_path / "raw2"), home, monkeypatch)
+    assert "Unable to do partial parsing because profile has changed" in first
+    second = refresh_in_a_new_process(small_raw, home, monkeypatch)
+    assert "Nothing changed, skipping partial parsing." in second
+    assert "Unable to do partial parsing" not in second
+    assert records(home)[-1]["status"] == "success"
+
+
+def test_a_build_left_open_in_the_process_fails_the_next_refresh_not_the_warehouse(
+        refreshed: Path, small_raw: Path, tmp_path: Path) -> None:
+    """duckdb.connect hands out the instance already open on a path: a connection left open on
+    the last build (same name) would write the next build into the published warehouse."""
+    home = copy_home(refreshed, tmp_path / "home")
+    paths = pad_paths(home)
+    build = new_build_path(paths)
+    shutil.copy(paths.warehouse, build)
+    leaked = duckdb.connect(str(build))
+    os.replace(build, paths.warehouse)  # published while the connection stays open
+    before = digest(paths.warehouse)
+    try:
+        with pytest.raises(RunFailure, match="still has an earlier build of that name open"):
+            run_refresh(raw=new_inputs(small_raw, tmp_path / "raw2"), retrain=False, paths=paths)
+    finally:
+        leaked.close()
+    assert digest(paths.warehouse) == before
+    assert records(home)[-1]["status"] == "failed"
+    assert not list(paths.build.glob("refresh-*"))
 
 
 def test_docs_show_the_whole_lineage_of_the_published_warehouse(refreshed: Path,
