@@ -107,8 +107,9 @@ def _refresh(paths: PadPaths, retrain: bool) -> StepOutcome:
 
 
 def step_refresh_cold(paths: PadPaths, clients: int, seed: int) -> StepOutcome:
-    """Cold refresh end to end with training: no published warehouse, no model."""
-    for folder in (paths.models, paths.runs, paths.build):
+    """Cold refresh end to end with training: no published warehouse, no model, no saved dbt
+    parse."""
+    for folder in (paths.models, paths.runs, paths.build, paths.dbt):
         shutil.rmtree(folder, ignore_errors=True)
     remove_database(paths.warehouse)
     return _refresh(paths, retrain=True)

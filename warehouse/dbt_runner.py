@@ -33,7 +33,7 @@ from warehouse.errors import RunFailure
 log = logging.getLogger(__name__)
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
-_PARSED: dict[tuple[Path, str], object] = {}  # shared_manifest's parses, per process
+_PARSED: dict[tuple[Path, str, Path], object] = {}  # shared_manifest's parses, per process
 PARSES_KEPT = 2  # a refresh's own and its buckets' (older ones serve no later refresh)
 
 
@@ -176,16 +176,17 @@ def _invoke(
 
 
 def shared_manifest(database: Path, work_dir: Path | None = None) -> object:
-    """The dbt project parsed once per process (dbt's `Manifest`), for invocations that would
-    each parse the same, unchanged project: the marts and serving builds of a refresh, the
-    buckets of a partitioned refresh (a full parse is 2–4 s at best on these machines, 10–30 s
-    when they are busy). The parse itself is partial when the same database path was parsed
-    last in the same target folder (a refresh's build file keeps its name, flows.publish). A
-    Dask worker process parses once for all the buckets it builds. The profile (database path, threads, memory limit) is still read at
-    every invocation; but dbt records the database's catalog (DuckDB: the file's stem) in the
-    parsed nodes, so the manifest serves files named like `database` only. `work_dir`: where
-    the parse writes its target and logs (default: $PAD_HOME/dbt, as the builds)."""
-    key = (DBT_PROJECT_DIR, database.stem)
+    """The dbt project parsed once per process and home (dbt's `Manifest`), for invocations
+    that would each parse the same, unchanged project: the marts and serving builds of a
+    refresh, the buckets of a partitioned refresh (a full parse is 2–4 s at best on these
+    machines, 10–30 s when they are busy). A Dask worker process parses once for all the
+    buckets it builds. The parse itself is partial when the same database path was parsed last
+    in the same target folder (a refresh's build file keeps its name, flows.publish). The
+    profile (database path, threads, memory limit) is still read at every invocation; but dbt
+    records the database's catalog (DuckDB: the file's stem) in the parsed nodes, so the
+    manifest serves files named like `database` only. `work_dir`: where the parse writes its
+    target and logs (default: $PAD_HOME/dbt, as the builds)."""
+    key = (DBT_PROJECT_DIR, database.stem, work_dir or pad_paths().dbt)
     if key not in _PARSED:
         outcome = _invoke(["parse"], database, threads=1,
                           target_dir=work_dir / "target" if work_dir else None,

@@ -140,6 +140,7 @@ def test_the_next_refresh_of_a_home_reuses_dbts_saved_parse(
     # the copied home's build path is new to dbt: this refresh parses the whole project
     first = refresh_in_a_new_process(new_inputs(small_raw, tmp_path / "raw2"), home, monkeypatch)
     assert "Unable to do partial parsing because profile has changed" in first
+    assert "skipping partial parsing" not in first
     second = refresh_in_a_new_process(small_raw, home, monkeypatch)
     assert "Nothing changed, skipping partial parsing." in second
     assert "Unable to do partial parsing" not in second
