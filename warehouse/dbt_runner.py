@@ -186,11 +186,11 @@ def shared_manifest(database: Path, work_dir: Path | None = None) -> object:
     records the database's catalog (DuckDB: the file's stem) in the parsed nodes, so the
     manifest serves files named like `database` only. `work_dir`: where the parse writes its
     target and logs (default: $PAD_HOME/dbt, as the builds)."""
-    key = (DBT_PROJECT_DIR, database.stem, work_dir or pad_paths().dbt)
+    work = work_dir or pad_paths().dbt
+    key = (DBT_PROJECT_DIR, database.stem, work)
     if key not in _PARSED:
-        outcome = _invoke(["parse"], database, threads=1,
-                          target_dir=work_dir / "target" if work_dir else None,
-                          log_dir=work_dir / "logs" if work_dir else None, quiet=True)
+        outcome = _invoke(["parse"], database, threads=1, target_dir=work / "target",
+                          log_dir=work / "logs", quiet=True)
         if not outcome.success:
             raise RunFailure(f"dbt parse: {outcome.exception or 'failed'}")
         while len(_PARSED) >= PARSES_KEPT:
